@@ -1,0 +1,3 @@
+//! The `safeguard` binary's library half: the parts its tests call directly.
+
+pub mod demo;

@@ -1,0 +1,276 @@
+//! `safeguard`: the service, its demo, and the operator's tools.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use commands::{Caller, Config, Service};
+use domain::clock::SystemClock;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::Store;
+
+/// Safeguarding case management and escalation.
+#[derive(Debug, Parser)]
+#[command(name = "safeguard", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct DbArgs {
+    /// The database: a SQLite file path (default), or postgres://… for PostgreSQL.
+    #[arg(long, env = "DATABASE_URL", default_value = "safeguard.db")]
+    db: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web pages and the API.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on.
+        #[arg(long, env = "SAFEGUARD_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Mark cookies Secure (set when served over HTTPS, directly or via a proxy).
+        #[arg(long, env = "SAFEGUARD_SECURE_COOKIES")]
+        secure_cookies: bool,
+    },
+    /// Create (or reuse) a demo database holding a synthetic local authority, and serve it.
+    Demo {
+        /// The demo database: a SQLite file path, or postgres://… for PostgreSQL.
+        #[arg(long, default_value = "safeguard-demo.db")]
+        db: String,
+        /// Seed (or check) the database and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// The random seed: the same seed gives the same families and history.
+        #[arg(long, default_value_t = safeguard::demo::DEFAULT_SEED)]
+        seed: u64,
+        /// How many children (for tests and quick looks).
+        #[arg(long, default_value_t = safeguard::demo::DEFAULT_CHILDREN, hide = true)]
+        children: usize,
+    },
+    /// Bring the database schema up to date.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Run a scenario on a simulated clock and print what the system did (JSON lines).
+    Simulate {
+        /// The scenario file (see contracts/SCENARIOS.md).
+        file: std::path::PathBuf,
+        /// An escalation policy file (JSON) to use instead of the default.
+        #[arg(long)]
+        policy: Option<std::path::PathBuf>,
+    },
+    /// Show or change the escalation policy.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Print the policy in force (JSON) and its version.
+    Show {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Make a policy file the new version (on the audit trail). What the file leaves out
+    /// takes the built-in default.
+    Set {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The policy file (JSON).
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a member of staff (or partner user).
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Sign-in name.
+        #[arg(long)]
+        login: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// social_worker, senior_practitioner, team_manager, service_manager,
+        /// head_of_service, director, administrator or partner.
+        #[arg(long)]
+        role: String,
+        /// For partners: police, school, health or other.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Team id.
+        #[arg(long)]
+        team: Option<i64>,
+        /// Full-time equivalence.
+        #[arg(long, default_value_t = 1.0)]
+        fte: f64,
+        /// The password (at least 12 characters); read from SAFEGUARD_PASSWORD if not given.
+        #[arg(long, env = "SAFEGUARD_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+fn init_logging(default: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("SAFEGUARD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let json = std::env::var("SAFEGUARD_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // A simulation's output is its stdout; keep stderr for real problems.
+    init_logging(if matches!(cli.command, Command::Simulate { .. }) { "warn" } else { "info,sqlx=warn" });
+    match cli.command {
+        Command::Serve { db, bind, secure_cookies } => {
+            let store = Store::open(&db.db).await.with_context(|| format!("opening {}", db.db))?;
+            serve(store, bind, secure_cookies).await
+        }
+        Command::Demo { db, no_serve, bind, seed, children } => {
+            use safeguard::demo;
+            let options = demo::Options { children, seed, now: jiff::Timestamp::now() };
+            let (store, seeded) = demo::open(&db, &options).await?;
+            let url = (!no_serve).then(|| format!("http://{bind}"));
+            print!("{}", demo::banner(&db, seeded.as_ref(), url.as_deref(), &demo::logins(&store).await?));
+            if no_serve { Ok(()) } else { serve(store, bind, false).await }
+        }
+        Command::Migrate { db } => {
+            let store = Store::connect(&db.db).await?;
+            let n = store.migrate().await?;
+            println!("applied {n} migration(s); schema is current");
+            Ok(())
+        }
+        Command::Simulate { file, policy } => simulate(&file, policy.as_deref()).await,
+        Command::Policy { command } => policy(command).await,
+        Command::User { command: UserCommand::Add { db, login, name, role, agency, team, fte, password } } => {
+            let store = Store::open(&db.db).await?;
+            let svc = Service::new(store, Arc::new(SystemClock), Config::default());
+            let input =
+                commands::staff::StaffInput { login, name, role, agency, team, fte: Some(fte), deputy: None, password };
+            match svc.add_staff(Caller::System("cli"), &input).await {
+                Ok(id) => {
+                    println!("added {} ({})", input.login, id.reference());
+                    Ok(())
+                }
+                Err(commands::CommandError::Rejected(r)) => {
+                    eprintln!("not added: {r}");
+                    std::process::exit(2)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// `safeguard policy show|set`.
+async fn policy(command: PolicyCommand) -> anyhow::Result<()> {
+    match command {
+        PolicyCommand::Show { db } => {
+            let svc = Service::new(Store::open(&db.db).await?, Arc::new(SystemClock), Config::default());
+            let (version, policy) = svc.current_policy().await?;
+            eprintln!("policy version {version}{}", if version == 0 { " (the built-in default)" } else { "" });
+            println!("{}", serde_json::to_string_pretty(policy.as_ref())?);
+            Ok(())
+        }
+        PolicyCommand::Set { db, file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let policy = match domain::escalation::Policy::from_json(&text) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    std::process::exit(2)
+                }
+            };
+            let svc = Service::new(Store::open(&db.db).await?, Arc::new(SystemClock), Config::default());
+            let version = svc.set_policy(Caller::System("cli"), &policy).await?;
+            println!("policy version {version} is now in force");
+            Ok(())
+        }
+    }
+}
+
+/// `safeguard simulate`: exit 2 (and nothing on stdout) when the file or policy is invalid.
+async fn simulate(file: &std::path::Path, policy: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let invalid = |msg: String| -> ! {
+        eprintln!("{msg}");
+        std::process::exit(2)
+    };
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| invalid(format!("{}: {e}", file.display())));
+    let scenario = simulate::parse(&text).unwrap_or_else(|e| invalid(format!("{}: {e}", file.display())));
+    let policy = policy.map(|p| {
+        let text = std::fs::read_to_string(p).unwrap_or_else(|e| invalid(format!("{}: {e}", p.display())));
+        domain::escalation::Policy::from_json(&text).unwrap_or_else(|e| invalid(format!("{}: {e}", p.display())))
+    });
+    let lines = simulate::run(&scenario, policy.as_ref()).await?;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        use std::io::Write;
+        writeln!(out, "{}", line.to_json())?;
+    }
+    Ok(())
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+async fn serve(store: Store, bind: SocketAddr, secure_cookies: bool) -> anyhow::Result<()> {
+    let svc = Service::new(store, Arc::new(SystemClock), Config::default());
+    let sweeper = tokio::spawn(run_sweeper(svc.clone()));
+    let app = web::router(web::AppState { svc, secure_cookies });
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+    tracing::info!("safeguard listening on http://{bind}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    sweeper.abort();
+    Ok(())
+}
+
+/// Fires due timers every second. Errors are logged and retried: the timers stay due
+/// in the database, so nothing is lost while the database is unreachable.
+async fn run_sweeper(svc: Service) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match svc.sweep().await {
+            Ok(s) if s.fired + s.failed > 0 => tracing::info!(fired = s.fired, failed = s.failed, "sweep"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "sweep failed; retrying"),
+        }
+    }
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

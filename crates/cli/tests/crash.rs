@@ -1,0 +1,144 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Killing the server while timers fall due loses nothing and doubles nothing: after a
+//! restart every due timer has fired exactly once.
+
+use commands::input::ReferralInput;
+use commands::staff::{LeadershipInput, StaffInput, TeamInput};
+use commands::{Caller, Config, Service};
+use domain::clock::SimulatedClock;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::{Store, query};
+
+const N: usize = 800;
+
+async fn fixture(db: &str) {
+    // A week ago: every referral's decision has long fallen due by now.
+    let past = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_hours(24 * 7)).unwrap();
+    let store = Store::open(db).await.unwrap();
+    let svc = Service::new(store.clone(), Arc::new(SimulatedClock::new(past)), Config::default());
+    let sys = Caller::System("test");
+    let team = svc.create_team(sys, &TeamInput { name: "North".into() }).await.unwrap();
+    let mut ids = vec![];
+    for (login, role) in
+        [("tm1", "team_manager"), ("sm1", "service_manager"), ("hos1", "head_of_service"), ("sw1", "social_worker")]
+    {
+        ids.push(
+            svc.add_staff(
+                sys,
+                &StaffInput {
+                    login: login.into(),
+                    name: login.into(),
+                    role: role.into(),
+                    team: Some(team.0),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    svc.set_team_leadership(
+        sys,
+        team,
+        &LeadershipInput {
+            team_manager: Some(ids[0].0),
+            service_manager: Some(ids[1].0),
+            head_of_service: Some(ids[2].0),
+        },
+    )
+    .await
+    .unwrap();
+    let actor = domain::authz::Actor {
+        staff: ids[3],
+        login: "sw1".into(),
+        role: domain::staff::Role::SocialWorker,
+        team: Some(team),
+        agency: None,
+    };
+    for i in 0..N {
+        let input: ReferralInput = serde_json::from_value(serde_json::json!({
+            "team": team.0, "source": "police", "concern": "domestic incident", "categories": ["emotional"],
+            "children": [{"given_name": "Child", "family_name": format!("Number {i}"), "dob": "2015-01-01"}]
+        }))
+        .unwrap();
+        svc.create_referral(&actor, &input).await.unwrap();
+    }
+    store.close().await;
+}
+
+/// A running `safeguard serve`, killed with SIGKILL (no shutdown, no flush) when stopped
+/// or dropped, and always waited for.
+struct Server(Child);
+
+impl Server {
+    fn start(db: &str) -> Server {
+        Server(
+            Command::new(env!("CARGO_BIN_EXE_safeguard"))
+                .args(["serve", "--db", db, "--bind", "127.0.0.1:0"])
+                .env("SAFEGUARD_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start safeguard serve"),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn escalations(store: &Store) -> usize {
+    query::escalations(store, &query::EscalationFilter { include_resolved: true, limit: 100_000, ..Default::default() })
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn a_killed_server_fires_each_timer_exactly_once_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.db").display().to_string();
+    fixture(&db).await;
+    let observer = Store::open(&db).await.unwrap();
+
+    // First run: kill -9 as soon as the sweeper has committed some, but not all.
+    let server = Server::start(&db);
+    let started = Instant::now();
+    let at_kill = loop {
+        let n = escalations(&observer).await;
+        if n > 0 {
+            drop(server); // SIGKILL: no shutdown, no flush, mid-transaction.
+            break n;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "the sweeper never fired");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let after_kill = escalations(&observer).await;
+    assert!(after_kill < N, "the kill came too late to test anything ({after_kill} of {N} already fired)");
+    assert!(after_kill >= at_kill, "nothing committed was lost");
+
+    // Second run: the rest fire.
+    let server = Server::start(&db);
+    let started = Instant::now();
+    while escalations(&observer).await < N {
+        assert!(started.elapsed() < Duration::from_secs(300), "the restarted sweeper did not finish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Give a duplicate the chance to appear, then stop.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    drop(server);
+
+    assert_eq!(escalations(&observer).await, N, "exactly one escalation per referral");
+    let entries = query::audit_entries(&observer, 1, 1_000_000).await.unwrap();
+    let raised = entries.iter().filter(|e| e.entry.contains("\"type\":\"escalation_raised\"")).count();
+    assert_eq!(raised, N, "each escalation raised exactly once on the trail");
+    let fired = entries.iter().filter(|e| e.action == "timer.referral_decision_due").count();
+    assert_eq!(fired, N, "each timer fired exactly once");
+    query::verify_audit_chain(&observer).await.unwrap().unwrap();
+}

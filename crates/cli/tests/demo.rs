@@ -1,0 +1,180 @@
+//! `safeguard demo`: the seeded authority looks like real work, sits wholly on the audit
+//! trail, is the same for the same seed, and the command reuses its file.
+
+use commands::{Caller, Config, Service};
+use domain::clock::SystemClock;
+use safeguard::demo::{self, Contents, DEMO_PASSWORD, Options};
+use std::process::Command;
+use std::sync::Arc;
+use store::query::{self, CaseFilter, ReferralFilter};
+use store::{Store, store_test};
+
+/// Every role the printed block must offer a login for.
+const ROLES: [&str; 10] = [
+    "social worker",
+    "senior practitioner",
+    "team manager",
+    "service manager",
+    "head of service",
+    "director",
+    "administrator",
+    "partner (police)",
+    "partner (school)",
+    "partner (health)",
+];
+
+fn options(children: usize, seed: u64) -> Options {
+    // A fixed "today" (a Wednesday afternoon) keeps the history identical run to run.
+    Options { children, seed, now: "2026-03-04T16:30:00Z".parse().expect("a moment") }
+}
+
+async fn count(store: &Store, sql: &'static str) -> i64 {
+    sqlx::Row::get(&sqlx::query(sql).fetch_one(store.pool()).await.expect("count"), "n")
+}
+
+store_test!(a_small_authority_is_realistic_and_wholly_on_the_record, |store| async move {
+    let seeded = demo::seed(store, &options(450, demo::DEFAULT_SEED)).await.expect("seeding");
+
+    // Every change went through a command, and each command wrote one chained entry.
+    let (entries, _) = query::verify_audit_chain(store).await.expect("read the trail").expect("the chain verifies");
+    assert_eq!(entries, seeded.commands as i64, "one audit entry per command issued");
+    assert_eq!(query::audit_head(store).await.expect("head").0, entries);
+    // Three years of history, ending at (never after) "today".
+    let today = options(450, demo::DEFAULT_SEED).now;
+    let first = &query::audit_entries(store, 1, 1).await.expect("first entry")[0];
+    let last = &query::audit_entries(store, entries, 1).await.expect("last entry")[0];
+    assert!(last.at <= today, "the history runs into the future: {}", last.at);
+    assert!(today.duration_since(first.at).as_hours() > 3 * 365 * 24, "three years of history, from {}", first.at);
+    assert!(today.duration_since(last.at).as_hours() < 24, "the history ends today, not at {}", last.at);
+
+    assert_eq!(count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM people WHERE kind = 'child'").await, 450);
+    assert!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM people WHERE kind = 'adult'").await > 100,
+        "parents are recorded"
+    );
+    assert!(count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM relationships").await > 200, "families are linked");
+    assert!(count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM visits WHERE outcome = 'no_access'").await > 0);
+    assert!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE closed_at IS NOT NULL").await > 50,
+        "cases close"
+    );
+
+    // Caseloads vary as in real teams: the heaviest well above the middle.
+    let mut loads = Vec::new();
+    for team in query::teams(store).await.expect("teams") {
+        loads.extend(query::team_workers(store, team.id).await.expect("workers").into_iter().map(|w| w.open_cases));
+    }
+    loads.sort_unstable();
+    assert!(loads.len() >= 15, "about twenty case-holding workers, got {}", loads.len());
+    let (median, max) = (loads[loads.len() / 2] as f64, *loads.last().expect("workers") as f64);
+    assert!(max > 1.3 * median, "caseloads should vary: {loads:?}");
+
+    // Some work waits: open cases with nobody allocated, referrals nobody has decided.
+    let unallocated = query::cases(store, &CaseFilter { unallocated: true, limit: 10_000, ..Default::default() })
+        .await
+        .expect("cases");
+    assert!(!unallocated.is_empty(), "some open cases are unallocated");
+    let undecided = query::referrals(store, &ReferralFilter { undecided: true, limit: 10_000, ..Default::default() })
+        .await
+        .expect("referrals");
+    assert!(!undecided.is_empty(), "some referrals are still undecided");
+    let decided =
+        query::referrals(store, &ReferralFilter { limit: 10_000, ..Default::default() }).await.expect("referrals");
+    for d in ["nfa", "early_help", "assessment", "strategy_discussion"] {
+        assert!(decided.iter().any(|r| r.decision.is_some_and(|x| x.code() == d)), "some referrals are decided {d}");
+    }
+
+    // It is recognised as the demo, and one login per role is offered.
+    assert_eq!(demo::contents(store).await.expect("contents"), Contents::Demo);
+    let logins = demo::logins(store).await.expect("logins");
+    let roles: Vec<&str> = logins.iter().map(|l| l.role.as_str()).collect();
+    assert_eq!(roles, ROLES);
+
+    // Seeding again is refused and writes nothing.
+    assert!(demo::seed(store, &options(450, demo::DEFAULT_SEED)).await.is_err());
+    assert_eq!(query::audit_head(store).await.expect("head").0, entries);
+});
+
+#[tokio::test]
+async fn the_same_seed_gives_the_same_authority() {
+    let mut heads = Vec::new();
+    for seed in [7, 7, 8] {
+        let t = store::testing::TestStore::sqlite().await;
+        demo::seed(&t.store, &options(80, seed)).await.expect("seeding");
+        heads.push(query::audit_head(&t.store).await.expect("head"));
+        t.teardown().await;
+    }
+    assert_eq!(heads[0], heads[1], "the same seed writes the same trail, entry for entry");
+    assert_ne!(heads[0].1, heads[2].1, "another seed gives another authority");
+}
+
+fn run_demo(db: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_safeguard"))
+        .args(["demo", "--no-serve", "--children", "120", "--db", db])
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run safeguard demo")
+}
+
+#[tokio::test]
+async fn the_command_prints_a_login_per_role_and_reuses_its_file() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = dir.path().join("demo.db").display().to_string();
+
+    let first = run_demo(&db);
+    let out = String::from_utf8_lossy(&first.stdout).to_string();
+    assert!(first.status.success(), "demo failed: {out}\n{}", String::from_utf8_lossy(&first.stderr));
+    assert!(out.contains("seeded"), "{out}");
+    assert!(out.contains(&format!("password: {DEMO_PASSWORD}")), "{out}");
+    assert!(!std::path::Path::new(&format!("{db}.partial")).exists(), "the temporary file was renamed");
+
+    // Each role has a line, and each printed login signs in with the demo password.
+    let store = Store::open(&db).await.expect("open the demo file");
+    let (head, _) = query::audit_head(&store).await.expect("head");
+    let mut printed = Vec::new();
+    for role in ROLES {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(role) && l.contains('('))
+            .unwrap_or_else(|| panic!("no line for {role}:\n{out}"));
+        let login = line.trim_start()[role.len()..].split_whitespace().next().expect("a login").to_string();
+        printed.push(login);
+    }
+
+    // Running it again reuses the file: no second authority, nothing written.
+    let second = run_demo(&db);
+    let again = String::from_utf8_lossy(&second.stdout).to_string();
+    assert!(second.status.success(), "{again}");
+    assert!(again.contains("reusing"), "{again}");
+    assert_eq!(query::teams(&store).await.expect("teams").len(), 4, "no duplicate teams");
+    assert_eq!(query::audit_head(&store).await.expect("head").0, head, "reusing writes nothing");
+
+    let svc = Service::new(store.clone(), Arc::new(SystemClock), Config::default());
+    for login in &printed {
+        svc.sign_in(login, DEMO_PASSWORD).await.unwrap_or_else(|e| panic!("{login} cannot sign in: {e}"));
+    }
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_command_never_seeds_over_other_data() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let db = dir.path().join("real.db").display().to_string();
+    let store = Store::open(&db).await.expect("open");
+    let svc = Service::new(store.clone(), Arc::new(SystemClock), Config::default());
+    svc.create_team(Caller::System("test"), &commands::staff::TeamInput { name: "Real team".into() })
+        .await
+        .expect("a team");
+    let (head, _) = query::audit_head(&store).await.expect("head");
+
+    let out = run_demo(&db);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not the safeguard demo"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(query::audit_head(&store).await.expect("head").0, head);
+    assert_eq!(query::teams(&store).await.expect("teams").len(), 1);
+    store.close().await;
+}

@@ -1,0 +1,215 @@
+//! The application layer: every request becomes a command or a query here.
+//!
+//! A command authorises the actor, loads the state it needs inside one transaction,
+//! lets the pure domain decide, and commits the events, the tables they change and one
+//! audit entry together. A rejected command (bad field, wrong role, wrong state) returns
+//! before anything is written. Queries authorise too, and read through the store's views.
+
+pub mod auth;
+pub mod cases;
+pub mod escalations;
+pub mod input;
+pub mod people;
+pub mod practice;
+mod reactions;
+pub mod referrals;
+pub mod staff;
+pub mod sweeper;
+pub mod views;
+
+use domain::Rejection;
+use domain::authz::Actor;
+use domain::clock::Clock;
+use domain::escalation::Policy;
+use domain::working_time::Calendar;
+use jiff::{SignedDuration, Timestamp};
+use std::sync::Arc;
+use store::{AuditActor, Store, StoreError};
+
+/// Why a command or query did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// No valid session or token.
+    #[error("sign in to continue")]
+    Unauthenticated,
+    /// The rules refused it; nothing was written.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The store failed; nothing was written.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        // Two requests racing for the same unique value: the loser hears it plainly.
+        if e.is_unique_violation() {
+            CommandError::Rejected(Rejection::Conflict {
+                field: None,
+                message: "someone else just made the same change; reload and try again".into(),
+            })
+        } else {
+            CommandError::Store(e)
+        }
+    }
+}
+
+/// Shorthand for results of commands and queries.
+pub type Result<T, E = CommandError> = std::result::Result<T, E>;
+
+/// Settings that shape the service's behaviour.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long a sign-in lasts.
+    pub session_lifetime: SignedDuration,
+    /// Days the authority is closed beyond weekends and bank holidays.
+    pub closures: Vec<jiff::civil::Date>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { session_lifetime: SignedDuration::from_hours(10), closures: vec![] }
+    }
+}
+
+/// The service: the store, the clock and the settings. Cheap to clone.
+#[derive(Clone)]
+pub struct Service {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: Arc<Config>,
+    calendar: Calendar,
+    /// The policy last read from the store, by version, so a busy sweeper does not parse
+    /// it for every timer.
+    policy: Arc<std::sync::Mutex<(i64, Arc<Policy>)>>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("store", &self.store).field("config", &self.config).finish()
+    }
+}
+
+impl Service {
+    /// A service over `store` reading time from `clock`.
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: Config) -> Self {
+        let calendar = Calendar::england_and_wales().and_closures(config.closures.iter().copied());
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            calendar,
+            policy: Arc::new(std::sync::Mutex::new((0, Arc::new(Policy::default())))),
+        }
+    }
+
+    /// Working time, with the authority's closures.
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// The escalation policy in force, read inside a transaction.
+    pub(crate) async fn policy_in(&self, tx: &mut store::Tx) -> Result<Arc<Policy>> {
+        let Some((version, body)) = tx.current_policy().await? else {
+            return Ok(Arc::new(Policy::default()));
+        };
+        {
+            let cached = self.policy.lock().unwrap_or_else(|p| p.into_inner());
+            if cached.0 == version {
+                return Ok(cached.1.clone());
+            }
+        }
+        let policy = Arc::new(
+            Policy::from_json(&body)
+                .map_err(|e| CommandError::Store(StoreError::Corrupt { table: "policies", detail: e.to_string() }))?,
+        );
+        *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = (version, policy.clone());
+        Ok(policy)
+    }
+
+    /// The escalation policy in force and its version (0: the built-in default).
+    pub async fn current_policy(&self) -> Result<(i64, Arc<Policy>)> {
+        let mut tx = self.store.begin_read().await?;
+        let version = tx.current_policy().await?.map(|(v, _)| v).unwrap_or(0);
+        let p = self.policy_in(&mut tx).await?;
+        Ok((version, p))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The current moment by the service's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Today's date in England.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.calendar.local_date(self.now())
+    }
+}
+
+impl Service {
+    /// Finishes a command: applies its events, works out and applies what follows from
+    /// them, records the one audit entry and commits. Returns the entry's sequence number.
+    pub(crate) async fn finish(
+        &self,
+        mut tx: store::Tx,
+        actor: &AuditActor,
+        action: &str,
+        subject: &str,
+        now: Timestamp,
+        events: &[domain::event::Event],
+    ) -> Result<i64> {
+        tx.apply(events, now).await?;
+        self.react(&mut tx, events, now).await?;
+        let seq = tx.record(actor, action, subject, now, &[]).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+}
+
+/// The trail's name for an actor.
+pub(crate) fn audit_actor(actor: &Actor) -> AuditActor {
+    AuditActor::Staff(actor.staff)
+}
+
+/// Shorthand for "not found" rejections.
+pub(crate) fn not_found(what: impl Into<String>) -> CommandError {
+    CommandError::Rejected(Rejection::NotFound(what.into()))
+}
+
+/// Who is asking: a signed-in person, or the system itself (the CLI run by an operator
+/// with access to the database, or the demo seeder).
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    /// A signed-in person: their role is checked.
+    Staff(&'a Actor),
+    /// The operator or a background job: trusted, and named on the trail.
+    System(&'static str),
+}
+
+impl Caller<'_> {
+    /// Checks the caller may do `action`.
+    pub fn require(&self, action: domain::authz::Action) -> Result<()> {
+        match self {
+            Caller::Staff(a) => Ok(domain::authz::require(a, action)?),
+            Caller::System(_) => Ok(()),
+        }
+    }
+
+    /// The trail's name for the caller.
+    pub fn audit(&self) -> AuditActor {
+        match self {
+            Caller::Staff(a) => audit_actor(a),
+            Caller::System(name) => AuditActor::System(name),
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The statutory steps of a case as commands: plans, strategy discussions, conferences,
+//! assessments, threshold decisions and new concerns. Each starts or stops timers.
+
+use crate::input::parse_moment;
+use crate::{Result, Service, audit_actor, not_found};
+use domain::authz::{Action, Actor, require};
+use domain::ids::{CaseId, PersonId};
+use domain::person::parse_date;
+use domain::practice::{self, Forum, Plan, ThresholdDecision, ThresholdOutcome};
+use domain::referral::{Category, ReferralSource, parse_categories};
+use domain::text::{ConcernText, Reason};
+use domain::{FieldErrors, Rejection};
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+
+/// A plan starting, as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PlanInput {
+    /// cin, cp or lac.
+    #[serde(default)]
+    pub plan: String,
+    /// For CP plans: physical, neglect, sexual or emotional.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// When (default now).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// A strategy discussion as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StrategyDiscussionInput {
+    /// Whether it started a s47 enquiry.
+    #[serde(default)]
+    pub s47: bool,
+    /// When (default now).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// A step that only needs a time (conferences, assessment completion).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WhenInput {
+    /// When (default now).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// A threshold decision as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ThresholdInput {
+    /// strategy_discussion or legal_gateway.
+    #[serde(default)]
+    pub forum: String,
+    /// met or not_met.
+    #[serde(default)]
+    pub outcome: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+    /// Whether the family's cooperation was a reason.
+    #[serde(default)]
+    pub cooperation_noted: bool,
+    /// When it must be reviewed (needed when not met).
+    #[serde(default)]
+    pub review_by: Option<String>,
+}
+
+/// A new concern as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ConcernInput {
+    /// Where it came from.
+    #[serde(default)]
+    pub source: String,
+    /// What it is.
+    #[serde(default)]
+    pub concern: String,
+    /// Categories.
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// When it was received (default now).
+    #[serde(default)]
+    pub received_at: Option<String>,
+}
+
+/// A moment given as input: now when left out; never in the future.
+fn moment(raw: &Option<String>, field: &str, now: Timestamp, errors: &mut FieldErrors) -> Option<Timestamp> {
+    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(now),
+        Some(s) => {
+            let t = errors.field(field, parse_moment(s))?;
+            if t > now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now) {
+                errors.push(field, "cannot be in the future");
+                return None;
+            }
+            Some(t)
+        }
+    }
+}
+
+impl Service {
+    async fn case_step(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        action: &str,
+        decide: impl FnOnce(
+            &domain::case::CaseState,
+            Timestamp,
+        ) -> std::result::Result<Vec<domain::event::Event>, Rejection>,
+    ) -> Result<()> {
+        require(actor, Action::ViewChildRecords)?;
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let state = tx.case_state(case).await?.ok_or_else(|| not_found(case.reference()))?;
+        let events = decide(&state, now)?;
+        self.finish(tx, &audit_actor(actor), action, &case.subject(), now, &events).await?;
+        Ok(())
+    }
+
+    /// Starts a plan on a case (a manager).
+    pub async fn start_plan(&self, actor: &Actor, case: CaseId, input: &PlanInput) -> Result<()> {
+        let now = self.now();
+        let mut errors = FieldErrors::new();
+        let plan = errors.field("plan", Plan::parse(&input.plan));
+        let category: Option<Category> = match input.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(c) => errors.field("category", Category::parse(c)),
+            None => None,
+        };
+        let at = moment(&input.at, "at", now, &mut errors);
+        errors.finish()?;
+        let (Some(plan), Some(at)) = (plan, at) else { return Err(Rejection::invalid("plan", "missing").into()) };
+        self.case_step(actor, case, "case.start_plan", |c, _| practice::start_plan(c, plan, category, actor, at)).await
+    }
+
+    /// Records a strategy discussion (a manager); with s47 it starts the ICPC clock.
+    pub async fn strategy_discussion(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        input: &StrategyDiscussionInput,
+    ) -> Result<()> {
+        let mut errors = FieldErrors::new();
+        let at = moment(&input.at, "at", self.now(), &mut errors);
+        errors.finish()?;
+        let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+        self.case_step(actor, case, "case.strategy_discussion", |c, _| {
+            practice::strategy_discussion(c, input.s47, actor, at)
+        })
+        .await
+    }
+
+    /// Records the initial child protection conference (a manager).
+    pub async fn icpc(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
+        let mut errors = FieldErrors::new();
+        let at = moment(&input.at, "at", self.now(), &mut errors);
+        errors.finish()?;
+        let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+        self.case_step(actor, case, "case.icpc", |c, _| practice::icpc(c, actor, at)).await
+    }
+
+    /// Records a review child protection conference (a manager).
+    pub async fn review_conference(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
+        let mut errors = FieldErrors::new();
+        let at = moment(&input.at, "at", self.now(), &mut errors);
+        errors.finish()?;
+        let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+        self.case_step(actor, case, "case.review_conference", |c, _| practice::review_conference(c, actor, at)).await
+    }
+
+    /// Completes the assessment (the allocated worker or a manager).
+    pub async fn complete_assessment(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
+        require(actor, Action::ViewChildRecords)?;
+        let now = self.now();
+        let mut errors = FieldErrors::new();
+        let at = moment(&input.at, "at", now, &mut errors);
+        errors.finish()?;
+        let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+        let mut tx = self.store().begin().await?;
+        let state = tx.case_state(case).await?.ok_or_else(|| not_found(case.reference()))?;
+        let done = tx.case_times(state.child).await?.is_some_and(|t| t.assessment_completed_at.is_some());
+        let events = practice::complete_assessment(&state, done, actor, at)?;
+        self.finish(tx, &audit_actor(actor), "case.complete_assessment", &case.subject(), now, &events).await?;
+        Ok(())
+    }
+
+    /// Records a threshold decision about a child (a manager); the decision's id.
+    pub async fn threshold_decision(&self, actor: &Actor, child: PersonId, input: &ThresholdInput) -> Result<i64> {
+        require(actor, Action::ViewChildRecords)?;
+        let now = self.now();
+        let mut errors = FieldErrors::new();
+        let forum = errors.field("forum", Forum::parse(&input.forum));
+        let outcome = errors.field("outcome", ThresholdOutcome::parse(&input.outcome));
+        let reason = errors.field("reason", Reason::parse(&input.reason));
+        let review_by = match input.review_by.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(d) => errors.field("review_by", parse_date(d)),
+            None => None,
+        };
+        errors.finish()?;
+        let (Some(forum), Some(outcome), Some(reason)) = (forum, outcome, reason) else {
+            return Err(Rejection::invalid("forum", "missing").into());
+        };
+        let mut tx = self.store().begin().await?;
+        if !tx.person_exists(child).await? {
+            return Err(not_found(child.reference()));
+        }
+        let id = tx.next_id("threshold_decision").await?;
+        let d = ThresholdDecision { forum, outcome, reason, cooperation_noted: input.cooperation_noted, review_by };
+        let events = practice::threshold_decision(child, id, d, actor, now, self.today())?;
+        self.finish(tx, &audit_actor(actor), "person.threshold_decision", &child.subject(), now, &events).await?;
+        Ok(id)
+    }
+
+    /// Records a new concern about a known child (practice staff and partners).
+    pub async fn record_concern(&self, actor: &Actor, child: PersonId, input: &ConcernInput) -> Result<i64> {
+        require(actor, Action::CreateReferral)?;
+        let now = self.now();
+        let mut errors = FieldErrors::new();
+        let source = errors.field("source", ReferralSource::parse(&input.source));
+        let text = errors.field("concern", ConcernText::parse(&input.concern));
+        let categories = errors.field("categories", parse_categories(&input.categories));
+        let at = moment(&input.received_at, "received_at", now, &mut errors);
+        errors.finish()?;
+        let (Some(source), Some(text), Some(categories), Some(at)) = (source, text, categories, at) else {
+            return Err(Rejection::invalid("concern", "missing").into());
+        };
+        let mut tx = self.store().begin().await?;
+        if !tx.person_exists(child).await? {
+            return Err(not_found(child.reference()));
+        }
+        let id = tx.next_id("concern").await?;
+        let events = practice::concern(child, id, source, text, categories, actor, at)?;
+        self.finish(tx, &audit_actor(actor), "person.record_concern", &child.subject(), now, &events).await?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,215 @@
+//! Teams and staff accounts.
+
+use crate::{Caller, CommandError, Result, Service, auth, not_found};
+use domain::authz::Action;
+use domain::event::Event;
+use domain::ids::{StaffId, TeamId};
+use domain::staff::{Agency, Fte, Login, NewPassword, Role};
+use domain::text::{FreeName, Label};
+use domain::{FieldErrors, Rejection};
+use serde::Deserialize;
+
+/// A new team as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TeamInput {
+    /// The team's name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// The management line of a team as it arrives (ids of staff).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LeadershipInput {
+    /// Team manager (escalation level 1).
+    #[serde(default)]
+    pub team_manager: Option<i64>,
+    /// Service manager (level 2).
+    #[serde(default)]
+    pub service_manager: Option<i64>,
+    /// Head of service (level 3).
+    #[serde(default)]
+    pub head_of_service: Option<i64>,
+}
+
+/// A new member of staff as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StaffInput {
+    /// Sign-in name.
+    #[serde(default)]
+    pub login: String,
+    /// Full name.
+    #[serde(default)]
+    pub name: String,
+    /// Role code.
+    #[serde(default)]
+    pub role: String,
+    /// Agency code, for partners.
+    #[serde(default)]
+    pub agency: Option<String>,
+    /// Team id.
+    #[serde(default)]
+    pub team: Option<i64>,
+    /// FTE; 1.0 if left out.
+    #[serde(default)]
+    pub fte: Option<f64>,
+    /// Deputy's staff id.
+    #[serde(default)]
+    pub deputy: Option<i64>,
+    /// Initial password.
+    #[serde(default)]
+    pub password: String,
+}
+
+impl Service {
+    /// Creates a team.
+    pub async fn create_team(&self, by: Caller<'_>, input: &TeamInput) -> Result<TeamId> {
+        by.require(Action::ManageTeams)?;
+        let name = Label::parse(&input.name).map_err(|e| Rejection::invalid("name", e))?;
+        let mut tx = self.store().begin().await?;
+        if tx.team_name_taken(name.as_str()).await? {
+            return Err(Rejection::conflict("name", format!("there is already a team called {name}")).into());
+        }
+        let team = TeamId(tx.next_id(TeamId::KIND).await?);
+        tx.record(&by.audit(), "team.create", &team.subject(), self.now(), &[Event::TeamCreated { team, name }])
+            .await?;
+        tx.commit().await?;
+        Ok(team)
+    }
+
+    /// Sets who manages a team at each level of escalation.
+    pub async fn set_team_leadership(&self, by: Caller<'_>, team: TeamId, input: &LeadershipInput) -> Result<()> {
+        by.require(Action::ManageTeams)?;
+        let mut tx = self.store().begin().await?;
+        if !tx.team_exists(team).await? {
+            return Err(not_found(team.reference()));
+        }
+        let mut errors = FieldErrors::new();
+        let mut check = async |field: &str, id: Option<i64>, roles: &[Role]| -> Result<Option<StaffId>> {
+            let Some(id) = id else { return Ok(None) };
+            match tx.staff_actor(StaffId(id)).await? {
+                Some(a) if roles.contains(&a.role) => Ok(Some(a.staff)),
+                Some(a) => {
+                    errors.push(field, format!("{} is a {}", a.login, a.role.label().to_lowercase()));
+                    Ok(None)
+                }
+                None => {
+                    errors.push(field, format!("there is no member of staff {id}"));
+                    Ok(None)
+                }
+            }
+        };
+        let managers = [Role::TeamManager, Role::ServiceManager, Role::HeadOfService, Role::Director];
+        let tm = check("team_manager", input.team_manager, &managers).await?;
+        let sm = check("service_manager", input.service_manager, &managers[1..]).await?;
+        let hos = check("head_of_service", input.head_of_service, &managers[2..]).await?;
+        errors.finish()?;
+        let event = Event::TeamLeadershipSet { team, team_manager: tm, service_manager: sm, head_of_service: hos };
+        tx.record(&by.audit(), "team.set_leadership", &team.subject(), self.now(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives a member of staff an account.
+    pub async fn add_staff(&self, by: Caller<'_>, input: &StaffInput) -> Result<StaffId> {
+        by.require(Action::ManageStaff)?;
+        let mut errors = FieldErrors::new();
+        let login = errors.field("login", Login::parse(&input.login));
+        let name = errors.field("name", FreeName::parse(&input.name));
+        let role = errors.field("role", Role::parse(&input.role));
+        let agency = match input.agency.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(a) => errors.field("agency", Agency::parse(a)),
+            None => None,
+        };
+        if role == Some(Role::Partner) && agency.is_none() && !errors.errors().iter().any(|e| e.field == "agency") {
+            errors.push("agency", "a partner user needs an agency: police, school, health or other");
+        }
+        if role.is_some_and(|r| r != Role::Partner) && agency.is_some() {
+            errors.push("agency", "only partner users have an agency");
+        }
+        let fte = errors.field("fte", Fte::new(input.fte.unwrap_or(1.0)));
+        // The operator may create an account without a password (set one later); a
+        // person creating one through the service must give one.
+        let password = if input.password.is_empty() && matches!(by, Caller::System(_)) {
+            Some(None)
+        } else {
+            errors.field("password", NewPassword::parse(&input.password)).map(Some)
+        };
+        let team = input.team.filter(|t| *t > 0).map(TeamId);
+        if role.is_some_and(Role::is_practitioner) && team.is_none() {
+            errors.push("team", "a social worker needs a team");
+        }
+        errors.finish()?;
+        let (Some(login), Some(name), Some(role), Some(fte), Some(password)) = (login, name, role, fte, password)
+        else {
+            return Err(Rejection::invalid("login", "missing").into());
+        };
+        let hash = match password {
+            Some(p) => Some(
+                tokio::task::spawn_blocking(move || auth::hash_password(&p))
+                    .await
+                    .map_err(|e| CommandError::Rejected(Rejection::invalid("password", e.to_string())))??,
+            ),
+            None => None,
+        };
+        let mut tx = self.store().begin().await?;
+        if tx.login_taken(login.as_str()).await? {
+            return Err(Rejection::conflict("login", format!("the login {login} is taken")).into());
+        }
+        if let Some(t) = team
+            && !tx.team_exists(t).await?
+        {
+            return Err(Rejection::invalid("team", format!("there is no team {t}")).into());
+        }
+        let deputy = input.deputy.filter(|d| *d > 0).map(StaffId);
+        if let Some(d) = deputy
+            && tx.staff_actor(d).await?.is_none()
+        {
+            return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
+        }
+        let staff = StaffId(tx.next_id(StaffId::KIND).await?);
+        let event = Event::StaffAdded { staff, login, name, role, agency, team, fte, deputy, password_hash: hash };
+        tx.record(&by.audit(), "staff.add", &staff.subject(), self.now(), &[event]).await?;
+        tx.commit().await?;
+        Ok(staff)
+    }
+
+    /// Sets who covers for a member of staff when they are away (or nobody).
+    pub async fn set_deputy(&self, by: Caller<'_>, staff: StaffId, deputy: Option<StaffId>) -> Result<()> {
+        by.require(Action::ManageStaff)?;
+        if deputy == Some(staff) {
+            return Err(Rejection::invalid("deputy", "a person cannot be their own deputy").into());
+        }
+        let mut tx = self.store().begin().await?;
+        if tx.staff_actor(staff).await?.is_none() {
+            return Err(not_found(staff.reference()));
+        }
+        if let Some(d) = deputy
+            && tx.staff_actor(d).await?.is_none()
+        {
+            return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
+        }
+        tx.record(&by.audit(), "staff.set_deputy", &staff.subject(), self.now(), &[Event::DeputySet { staff, deputy }])
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password (ending the person's sessions).
+    pub async fn set_password(&self, by: Caller<'_>, staff: StaffId, password: &str) -> Result<()> {
+        if !matches!(by, Caller::Staff(a) if a.staff == staff) {
+            by.require(Action::ManageStaff)?;
+        }
+        let password = NewPassword::parse(password).map_err(|e| Rejection::invalid("password", e))?;
+        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+            .await
+            .map_err(|e| CommandError::Rejected(Rejection::invalid("password", e.to_string())))??;
+        let mut tx = self.store().begin().await?;
+        if tx.staff_actor(staff).await?.is_none() {
+            return Err(not_found(staff.reference()));
+        }
+        let event = Event::PasswordSet { staff, password_hash: hash };
+        tx.record(&by.audit(), "staff.set_password", &staff.subject(), self.now(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! Who may do what: the baseline role checks every command and query makes first.
+//!
+//! Record-level rules (a worker records visits on their *own* cases) live with the
+//! record's rules in [`crate::case`]; this module answers the role question only.
+
+use crate::error::Rejection;
+use crate::ids::{StaffId, TeamId};
+use crate::staff::{Agency, Role};
+use serde::{Deserialize, Serialize};
+
+/// The person behind a request, as the rules need to see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Who.
+    pub staff: StaffId,
+    /// Their sign-in name (for the trail).
+    pub login: String,
+    /// Their role.
+    pub role: Role,
+    /// Their team, if they have one.
+    pub team: Option<TeamId>,
+    /// Their agency, for partner users.
+    pub agency: Option<Agency>,
+}
+
+/// Something a person may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Record a referral.
+    CreateReferral,
+    /// See referrals one made oneself and what happened to them.
+    ViewOwnReferrals,
+    /// Make the front-door decision on a referral.
+    DecideReferral,
+    /// Allocate a case to a worker.
+    AllocateCase,
+    /// Record a visit (on one's own cases unless a manager).
+    RecordVisit,
+    /// Write a case note.
+    AddCaseNote,
+    /// Close a case.
+    CloseCase,
+    /// Read children's and families' records.
+    ViewChildRecords,
+    /// Register a person or change their details.
+    EditPerson,
+    /// See the staff and team directory.
+    ViewStaffDirectory,
+    /// Add staff, reset passwords, change roles.
+    ManageStaff,
+    /// Create and change teams.
+    ManageTeams,
+}
+
+impl Action {
+    /// Words for an error message ("decide referrals").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::CreateReferral => "make referrals",
+            Action::ViewOwnReferrals => "see referrals",
+            Action::DecideReferral => "decide referrals",
+            Action::AllocateCase => "allocate cases",
+            Action::RecordVisit => "record visits",
+            Action::AddCaseNote => "write case notes",
+            Action::CloseCase => "close cases",
+            Action::ViewChildRecords => "see children's records",
+            Action::EditPerson => "change people's details",
+            Action::ViewStaffDirectory => "see the staff directory",
+            Action::ManageStaff => "manage staff",
+            Action::ManageTeams => "manage teams",
+        }
+    }
+}
+
+/// Whether `role` may ever do `action`.
+pub fn permits(role: Role, action: Action) -> bool {
+    use Action::*;
+    match role {
+        Role::SocialWorker | Role::SeniorPractitioner => matches!(
+            action,
+            CreateReferral
+                | ViewOwnReferrals
+                | RecordVisit
+                | AddCaseNote
+                | ViewChildRecords
+                | EditPerson
+                | ViewStaffDirectory
+        ),
+        Role::TeamManager | Role::ServiceManager | Role::HeadOfService | Role::Director => {
+            !matches!(action, ManageStaff | ManageTeams)
+        }
+        Role::Administrator => matches!(action, ManageStaff | ManageTeams | ViewStaffDirectory),
+        Role::Partner => matches!(action, CreateReferral | ViewOwnReferrals),
+    }
+}
+
+/// `Ok` when the actor's role permits `action`, else a [`Rejection::Forbidden`].
+pub fn require(actor: &Actor, action: Action) -> Result<(), Rejection> {
+    if permits(actor.role, action) {
+        Ok(())
+    } else {
+        Err(Rejection::Forbidden(format!("a {} cannot {}", actor.role.label().to_lowercase(), action.describe())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_baseline_matrix_holds() {
+        use Action::*;
+        assert!(permits(Role::TeamManager, DecideReferral));
+        assert!(permits(Role::Director, AllocateCase));
+        assert!(!permits(Role::SocialWorker, DecideReferral));
+        assert!(!permits(Role::SeniorPractitioner, AllocateCase));
+        assert!(permits(Role::SocialWorker, RecordVisit));
+        assert!(permits(Role::Partner, CreateReferral));
+        for a in [DecideReferral, AllocateCase, RecordVisit, ViewChildRecords, EditPerson, ManageStaff] {
+            assert!(!permits(Role::Partner, a), "partner must not {a:?}");
+        }
+        for a in [ViewChildRecords, DecideReferral, RecordVisit, CreateReferral] {
+            assert!(!permits(Role::Administrator, a), "administrator must not {a:?}");
+        }
+        assert!(!permits(Role::HeadOfService, ManageStaff));
+    }
+
+    #[test]
+    fn forbidden_says_who_and_what() {
+        let actor = Actor { staff: StaffId(1), login: "sw".into(), role: Role::SocialWorker, team: None, agency: None };
+        let err = require(&actor, Action::DecideReferral).unwrap_err();
+        assert_eq!(err, Rejection::Forbidden("a social worker cannot decide referrals".into()));
+    }
+}

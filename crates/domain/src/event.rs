@@ -1,0 +1,612 @@
+//! Events: what the domain decided happened. The store commits them, applies them to its
+//! tables and records them on the audit trail, all in one transaction.
+//!
+//! Secrets a projection needs (password and token hashes) ride along but are never
+//! serialised, so they never reach the trail.
+
+use crate::escalation::{ClimbReason, EscalationId, Resolution, RoutingReason, Subject, Trigger};
+use crate::flags::Flag;
+use crate::ids::*;
+use crate::person::{Address, Name, PersonDetails, RelationshipKind};
+use crate::practice::{Forum, Plan, ThresholdOutcome};
+use crate::referral::{Category, Decision, ReferralSource};
+use crate::staff::{Agency, Fte, Login, Role};
+use crate::text::{ConcernText, FreeName, Label, NoteText, Reason};
+use crate::visit::VisitOutcome;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// Something that happened, in the words of the people who use safeguard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A team was set up.
+    TeamCreated {
+        /// The team.
+        team: TeamId,
+        /// Its name.
+        name: Label,
+    },
+    /// Who manages a team (the escalation line) was set or changed.
+    TeamLeadershipSet {
+        /// The team.
+        team: TeamId,
+        /// Level 1 of escalation.
+        team_manager: Option<StaffId>,
+        /// Level 2.
+        service_manager: Option<StaffId>,
+        /// Level 3.
+        head_of_service: Option<StaffId>,
+    },
+    /// A member of staff was given an account.
+    StaffAdded {
+        /// Who.
+        staff: StaffId,
+        /// Sign-in name.
+        login: Login,
+        /// Full name.
+        name: FreeName,
+        /// Role.
+        role: Role,
+        /// Agency, for partners.
+        agency: Option<Agency>,
+        /// Team.
+        team: Option<TeamId>,
+        /// Full-time equivalence.
+        fte: Fte,
+        /// Who covers for them.
+        deputy: Option<StaffId>,
+        /// The argon2id hash; never serialised.
+        #[serde(skip)]
+        password_hash: Option<String>,
+    },
+    /// Who covers for a member of staff was set.
+    DeputySet {
+        /// Whose deputy.
+        staff: StaffId,
+        /// The deputy (none: nobody).
+        deputy: Option<StaffId>,
+    },
+    /// A password was set or reset.
+    PasswordSet {
+        /// Whose.
+        staff: StaffId,
+        /// The argon2id hash; never serialised.
+        #[serde(skip)]
+        password_hash: String,
+    },
+    /// Someone signed in and a session began.
+    SignedIn {
+        /// Who.
+        staff: StaffId,
+        /// When the session ends at the latest.
+        expires_at: Timestamp,
+        /// SHA-256 of the session token; never serialised.
+        #[serde(skip)]
+        session_hash: String,
+    },
+    /// A session ended by signing out.
+    SignedOut {
+        /// Who.
+        staff: StaffId,
+        /// SHA-256 of the session token; never serialised.
+        #[serde(skip)]
+        session_hash: String,
+    },
+    /// An API bearer token was issued.
+    ApiTokenIssued {
+        /// The token's id.
+        token: TokenId,
+        /// Whose.
+        staff: StaffId,
+        /// What it is for.
+        name: Label,
+        /// SHA-256 of the token; never serialised.
+        #[serde(skip)]
+        token_hash: String,
+    },
+    /// A person was recorded.
+    PersonRegistered {
+        /// Who.
+        person: PersonId,
+        /// Their details.
+        details: PersonDetails,
+    },
+    /// Another name a person is known by.
+    AliasAdded {
+        /// Whose.
+        person: PersonId,
+        /// Given name.
+        given_name: Name,
+        /// Family name.
+        family_name: Name,
+    },
+    /// An address for a person.
+    AddressAdded {
+        /// The address record.
+        address_id: AddressId,
+        /// Whose.
+        person: PersonId,
+        /// The address.
+        address: Address,
+    },
+    /// How two people are related.
+    RelationshipRecorded {
+        /// The relationship record.
+        relationship: RelationshipId,
+        /// Person A.
+        person: PersonId,
+        /// Person B ("A is the parent of B").
+        related: PersonId,
+        /// How.
+        kind: RelationshipKind,
+    },
+    /// A referral arrived.
+    ReferralReceived {
+        /// The referral.
+        referral: ReferralId,
+        /// The team whose front door received it.
+        team: TeamId,
+        /// Where it came from.
+        source: ReferralSource,
+        /// Who made it (name, organisation), as told.
+        referrer: Option<FreeName>,
+        /// The member of staff (or partner user) who recorded it.
+        recorded_by: StaffId,
+        /// When it was received.
+        received_at: Timestamp,
+        /// What the concern is.
+        concern: ConcernText,
+        /// Categories of concern.
+        categories: Vec<Category>,
+        /// The children it is about.
+        children: Vec<PersonId>,
+    },
+    /// The front door decided what happens next.
+    ReferralDecided {
+        /// The referral.
+        referral: ReferralId,
+        /// The decision.
+        decision: Decision,
+        /// Why.
+        reason: Reason,
+        /// Who decided.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A decided referral joined a child's case that was already open.
+    ReferralLinkedToCase {
+        /// The referral.
+        referral: ReferralId,
+        /// The open case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+    },
+    /// A case (a child's episode of involvement) opened, at the assessment stage.
+    CaseOpened {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// The team holding it.
+        team: TeamId,
+        /// The referral that opened it.
+        referral: ReferralId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A case was allocated (or re-allocated) to a worker.
+    CaseAllocated {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// The new worker.
+        worker: StaffId,
+        /// The worker it moved from, if any.
+        previous: Option<StaffId>,
+        /// Who allocated.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+        /// The manager's reason for going over the worker's cap.
+        override_reason: Option<Reason>,
+        /// The worker's weighted caseload after this allocation.
+        load_after: f64,
+        /// The worker's cap.
+        cap: f64,
+    },
+    /// A visit to a child was recorded.
+    VisitRecorded {
+        /// The visit.
+        visit: VisitId,
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Who visited.
+        by: StaffId,
+        /// When the visit happened.
+        visited_at: Timestamp,
+        /// Whether the child was seen.
+        outcome: VisitOutcome,
+        /// What happened.
+        note: Option<NoteText>,
+    },
+    /// A case note was written.
+    CaseNoteAdded {
+        /// The note.
+        note: NoteId,
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Who wrote it.
+        author: StaffId,
+        /// When.
+        at: Timestamp,
+        /// The text.
+        text: NoteText,
+    },
+    /// A plan started.
+    PlanStarted {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Which plan.
+        plan: Plan,
+        /// Category of abuse (CP plans).
+        category: Option<Category>,
+        /// Who.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A plan ended (another started, or the case closed).
+    PlanEnded {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Which plan.
+        plan: Plan,
+        /// When.
+        at: Timestamp,
+    },
+    /// A strategy discussion was held.
+    StrategyDiscussionHeld {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Whether it started a s47 enquiry (and the ICPC clock).
+        s47: bool,
+        /// Who recorded it.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// The initial child protection conference was held.
+    IcpcHeld {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Who recorded it.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A review child protection conference was held.
+    ReviewConferenceHeld {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Who recorded it.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// The assessment was completed.
+    AssessmentCompleted {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Who.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A threshold decision was recorded.
+    ThresholdDecisionRecorded {
+        /// The decision's id.
+        decision: i64,
+        /// The child.
+        child: PersonId,
+        /// Where it was made.
+        forum: Forum,
+        /// Met or not.
+        outcome: ThresholdOutcome,
+        /// Why.
+        reason: Reason,
+        /// Whether the family's cooperation was a reason.
+        cooperation_noted: bool,
+        /// When it must be reviewed.
+        review_by: Option<Date>,
+        /// Who.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A new concern about a known child.
+    ConcernRecorded {
+        /// The concern's id.
+        concern: i64,
+        /// The child.
+        child: PersonId,
+        /// Where it came from.
+        source: ReferralSource,
+        /// What it is.
+        text: ConcernText,
+        /// Categories.
+        categories: Vec<Category>,
+        /// Who recorded it.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A partner agency disagrees with a decision (professional disagreement).
+    DisagreementRaised {
+        /// The disagreement's id.
+        disagreement: i64,
+        /// The referral whose decision is disputed.
+        referral: ReferralId,
+        /// The team that made the decision.
+        team: TeamId,
+        /// The partner user raising it.
+        by: StaffId,
+        /// What they disagree with and why.
+        text: ConcernText,
+        /// When.
+        at: Timestamp,
+    },
+    /// A member of staff is away until a time (or back, when `until` is none).
+    AbsenceSet {
+        /// Who.
+        staff: StaffId,
+        /// Away until.
+        until: Option<Timestamp>,
+    },
+    /// The escalation policy changed.
+    PolicySet {
+        /// Its new version number.
+        version: i64,
+        /// The whole policy.
+        policy: serde_json::Value,
+    },
+    /// An escalation was raised.
+    EscalationRaised {
+        /// The escalation.
+        escalation: EscalationId,
+        /// What raised it.
+        trigger: Trigger,
+        /// What it is about.
+        subject: Subject,
+        /// The team whose line it climbs.
+        team: Option<TeamId>,
+        /// Its level.
+        level: u8,
+        /// Who holds it.
+        assignee: StaffId,
+        /// The person the level names, when it went to someone else.
+        routed_from: Option<StaffId>,
+        /// Why it went to someone else.
+        routing_reason: Option<RoutingReason>,
+        /// What raised it, in words (put in front of the assignee).
+        detail: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// An escalation climbed a level.
+    EscalationClimbed {
+        /// The escalation.
+        escalation: EscalationId,
+        /// From.
+        from_level: u8,
+        /// To.
+        level: u8,
+        /// Who holds it now.
+        assignee: StaffId,
+        /// Why it climbed.
+        reason: ClimbReason,
+        /// The person the level names, when it went to someone else.
+        routed_from: Option<StaffId>,
+        /// Why it went to someone else.
+        routing_reason: Option<RoutingReason>,
+        /// When.
+        at: Timestamp,
+    },
+    /// A reminder went out at the top level.
+    EscalationReminded {
+        /// The escalation.
+        escalation: EscalationId,
+        /// Its level.
+        level: u8,
+        /// To whom.
+        assignee: StaffId,
+        /// When.
+        at: Timestamp,
+    },
+    /// The condition that raised an open escalation happened again.
+    EscalationRepeated {
+        /// The escalation.
+        escalation: EscalationId,
+        /// What happened.
+        detail: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// Someone acknowledged an escalation.
+    EscalationAcknowledged {
+        /// The escalation.
+        escalation: EscalationId,
+        /// Who.
+        by: StaffId,
+        /// Their note.
+        note: Option<String>,
+        /// When.
+        at: Timestamp,
+    },
+    /// An escalation was resolved.
+    EscalationResolved {
+        /// The escalation.
+        escalation: EscalationId,
+        /// How.
+        resolution: Resolution,
+        /// Who (when by hand).
+        by: Option<StaffId>,
+        /// The action taken (when by hand).
+        action: Option<String>,
+        /// When.
+        at: Timestamp,
+    },
+    /// The police were asked to check on a child.
+    WelfareCheckRequested {
+        /// The child.
+        child: PersonId,
+        /// The agency asked.
+        agency: Agency,
+        /// The escalation that asked.
+        escalation: EscalationId,
+        /// When.
+        at: Timestamp,
+    },
+    /// Someone was told something (inbox now; email and webhooks deliver from here).
+    NotificationQueued {
+        /// To whom.
+        to: StaffId,
+        /// What about.
+        about: Option<EscalationId>,
+        /// What it says.
+        text: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// A deadline passed without being met (it shows as overdue until it is).
+    DeadlinePassed {
+        /// Which deadline.
+        kind: crate::timer::TimerKind,
+        /// About what (e.g. `person:3`).
+        subject: String,
+        /// When it fell due.
+        due_at: Timestamp,
+    },
+    /// A flag was raised on a child's record.
+    FlagRaised {
+        /// The child.
+        child: PersonId,
+        /// Which flag.
+        flag: Flag,
+        /// The events that raised it, in words.
+        evidence: Vec<String>,
+        /// When.
+        at: Timestamp,
+    },
+    /// A flag's rule no longer holds.
+    FlagCleared {
+        /// The child.
+        child: PersonId,
+        /// Which flag.
+        flag: Flag,
+        /// When.
+        at: Timestamp,
+    },
+    /// A case closed.
+    CaseClosed {
+        /// The case.
+        case: CaseId,
+        /// The child.
+        child: PersonId,
+        /// Who closed it.
+        by: StaffId,
+        /// When.
+        at: Timestamp,
+        /// Why.
+        reason: Reason,
+    },
+}
+
+impl Event {
+    /// The event's name on the trail and in the chronology, e.g. `referral.decided`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::TeamCreated { .. } => "team.created",
+            Event::TeamLeadershipSet { .. } => "team.leadership_set",
+            Event::StaffAdded { .. } => "staff.added",
+            Event::DeputySet { .. } => "staff.deputy_set",
+            Event::PasswordSet { .. } => "staff.password_set",
+            Event::SignedIn { .. } => "session.signed_in",
+            Event::SignedOut { .. } => "session.signed_out",
+            Event::ApiTokenIssued { .. } => "token.issued",
+            Event::PersonRegistered { .. } => "person.registered",
+            Event::AliasAdded { .. } => "person.alias_added",
+            Event::AddressAdded { .. } => "person.address_added",
+            Event::RelationshipRecorded { .. } => "person.relationship_recorded",
+            Event::ReferralReceived { .. } => "referral.received",
+            Event::ReferralDecided { .. } => "referral.decided",
+            Event::ReferralLinkedToCase { .. } => "referral.linked_to_case",
+            Event::CaseOpened { .. } => "case.opened",
+            Event::CaseAllocated { .. } => "case.allocated",
+            Event::VisitRecorded { .. } => "visit.recorded",
+            Event::CaseNoteAdded { .. } => "case.note_added",
+            Event::PlanStarted { .. } => "plan.started",
+            Event::PlanEnded { .. } => "plan.ended",
+            Event::StrategyDiscussionHeld { .. } => "strategy_discussion.held",
+            Event::IcpcHeld { .. } => "icpc.held",
+            Event::ReviewConferenceHeld { .. } => "review_conference.held",
+            Event::AssessmentCompleted { .. } => "assessment.completed",
+            Event::ThresholdDecisionRecorded { .. } => "threshold_decision.recorded",
+            Event::ConcernRecorded { .. } => "concern.recorded",
+            Event::DisagreementRaised { .. } => "disagreement.raised",
+            Event::AbsenceSet { .. } => "staff.absence_set",
+            Event::PolicySet { .. } => "policy.set",
+            Event::EscalationRaised { .. } => "escalation.raised",
+            Event::EscalationClimbed { .. } => "escalation.climbed",
+            Event::EscalationReminded { .. } => "escalation.reminded",
+            Event::EscalationRepeated { .. } => "escalation.repeated",
+            Event::EscalationAcknowledged { .. } => "escalation.acknowledged",
+            Event::EscalationResolved { .. } => "escalation.resolved",
+            Event::WelfareCheckRequested { .. } => "welfare_check.requested",
+            Event::NotificationQueued { .. } => "notification.queued",
+            Event::DeadlinePassed { .. } => "deadline.passed",
+            Event::FlagRaised { .. } => "flag.raised",
+            Event::FlagCleared { .. } => "flag.cleared",
+            Event::CaseClosed { .. } => "case.closed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_reach_the_serialised_event() {
+        let e = Event::PasswordSet { staff: StaffId(3), password_hash: "$argon2id$secret".into() };
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"type":"password_set","staff":3}"#);
+        let e = Event::SignedIn {
+            staff: StaffId(3),
+            expires_at: "2026-03-02T09:00:00Z".parse().unwrap(),
+            session_hash: "abc".into(),
+        };
+        assert!(!serde_json::to_string(&e).unwrap().contains("abc"));
+    }
+}

@@ -1,0 +1,26 @@
+//! The pure heart of safeguard: records, rules and decisions, with no I/O and no async.
+//!
+//! Everything here turns parsed input plus the current state into events (or a typed
+//! rejection). Time is always an argument ([`clock::Clock`] supplies it at the edges),
+//! so every rule is testable in microseconds.
+
+pub mod authz;
+pub mod case;
+pub mod caseload;
+pub mod clock;
+pub mod error;
+pub mod escalation;
+pub mod event;
+pub mod flags;
+pub mod ids;
+pub mod person;
+pub mod practice;
+pub mod referral;
+pub mod staff;
+pub mod text;
+pub mod timer;
+pub mod visit;
+pub mod working_time;
+
+pub use error::{FieldError, FieldErrors, Rejection};
+pub use jiff::{Timestamp, civil::Date};

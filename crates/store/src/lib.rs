@@ -1,0 +1,289 @@
+//! Storage for safeguard on SQLite (the embedded default) or PostgreSQL (scale-out).
+//!
+//! One set of SQL serves both through sqlx's `Any` driver; the few places where the
+//! dialects differ ask [`Backend`]. Every write goes through a [`Tx`]: the command's
+//! events are applied to the tables and appended to the audit log in the same
+//! transaction, so a change and its trail commit together or not at all.
+
+mod escalation;
+mod load;
+mod migrate;
+mod projection;
+pub mod query;
+mod time;
+mod tx;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use escalation::{CaseTimes, DueTimer, LatestThreshold};
+pub use load::{StaffCredentials, session_actor, staff_credentials, token_actor};
+pub use time::{from_micros, to_micros};
+pub use tx::{AuditActor, Tx};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which database engine is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite: one file (WAL), one writer at a time.
+    Sqlite,
+    /// PostgreSQL: many processes, row locks.
+    Postgres,
+}
+
+impl Backend {
+    /// A short name for logs and test names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database said no.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The database URL is not one safeguard can use.
+    #[error("unsupported database URL {0:?}: use a file path, sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// Stored data could not be read back (a bug or a tampered row).
+    #[error("corrupt row in {table}: {detail}")]
+    Corrupt {
+        /// Which table.
+        table: &'static str,
+        /// What could not be parsed.
+        detail: String,
+    },
+    /// A migration failed.
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: &'static str,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// The database holds migrations this binary does not know: it is older than the data.
+    #[error("the database is at schema version {found}, newer than this program's {known}; upgrade safeguard")]
+    SchemaTooNew {
+        /// Version in the database.
+        found: i64,
+        /// Newest version this binary knows.
+        known: i64,
+    },
+}
+
+impl StoreError {
+    /// Whether the error is a unique-constraint violation (a race two requests both lost
+    /// to the same row, e.g. two people registering the same login at once).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => db.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+/// A handle on the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer at a time; queueing writers here (rather than in SQLite's
+    /// busy handler, which polls) keeps write latency flat under load.
+    write_gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish()
+    }
+}
+
+/// Turns what a person typed (`safeguard.db`, `sqlite://x.db`, `postgres://…`) into a URL.
+pub fn database_url(spec: &str) -> Result<(Backend, String), StoreError> {
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, spec.to_string()));
+    }
+    if spec == "sqlite::memory:" || spec == ":memory:" {
+        return Ok((Backend::Sqlite, "sqlite::memory:".to_string()));
+    }
+    if let Some(rest) = spec.strip_prefix("sqlite://").or_else(|| spec.strip_prefix("sqlite:")) {
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        let url =
+            if rest.contains("mode=") { format!("sqlite://{rest}") } else { format!("sqlite://{rest}{sep}mode=rwc") };
+        return Ok((Backend::Sqlite, url));
+    }
+    if spec.contains("://") {
+        return Err(StoreError::UnsupportedUrl(spec.to_string()));
+    }
+    Ok((Backend::Sqlite, format!("sqlite://{spec}?mode=rwc")))
+}
+
+impl Store {
+    /// Connects to the database named by `spec` (see [`database_url`]) without migrating.
+    pub async fn connect(spec: &str) -> Result<Store, StoreError> {
+        let (backend, url) = database_url(spec)?;
+        Self::connect_with(backend, &url, None).await
+    }
+
+    /// Connects, optionally pinning every connection to a PostgreSQL schema (tests).
+    pub async fn connect_with(backend: Backend, url: &str, pg_schema: Option<String>) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let memory = url.contains(":memory:");
+        let options = AnyPoolOptions::new()
+            // An in-memory SQLite database exists per connection: keep exactly one.
+            .max_connections(if memory {
+                1
+            } else if backend == Backend::Sqlite {
+                4
+            } else {
+                16
+            })
+            .min_connections(if memory { 1 } else { 0 })
+            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
+            .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                let schema = pg_schema.clone();
+                Box::pin(async move {
+                    match backend {
+                        Backend::Sqlite => {
+                            // WAL lets pages read while a command writes; FULL makes every
+                            // committed command survive a power cut, as promised.
+                            conn.execute("PRAGMA journal_mode = WAL").await?;
+                            conn.execute("PRAGMA synchronous = FULL").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        }
+                        Backend::Postgres => {
+                            if let Some(s) = schema {
+                                conn.execute(sqlx::AssertSqlSafe(format!("SET search_path TO \"{s}\""))).await?;
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(url).await?;
+        Ok(Store { pool, backend, write_gate: Arc::new(tokio::sync::Mutex::new(())) })
+    }
+
+    /// Connects and brings the schema up to date.
+    pub async fn open(spec: &str) -> Result<Store, StoreError> {
+        let store = Self::connect(spec).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies any migrations not yet applied. Returns how many ran.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        migrate::run(self).await
+    }
+
+    /// Whether every migration this program knows has been applied.
+    pub async fn schema_is_current(&self) -> Result<bool, StoreError> {
+        migrate::is_current(self).await
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for read-only queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction. Commit it with [`Tx::commit`]; dropping it rolls back.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let gate = match self.backend {
+            Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        let inner = match self.backend {
+            // IMMEDIATE takes the write lock up front, so a second process (say
+            // `safeguard user add` beside `serve`) waits instead of failing mid-command.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx::new(inner, self.backend, gate))
+    }
+
+    /// Starts a read-only transaction (one consistent snapshot; takes no write lock).
+    /// Use it for queries that go through [`Tx`]'s loaders; never write through it.
+    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
+        Ok(Tx::new(self.pool.begin().await?, self.backend, None))
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Tunes SQLite for a bulk load (demo seeding): commits stop waiting for the disk.
+    /// Call [`Store::end_bulk_load`] afterwards. No effect on PostgreSQL.
+    pub async fn begin_bulk_load(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            self.on_every_connection("PRAGMA synchronous = OFF").await?;
+        }
+        Ok(())
+    }
+
+    /// Restores full durability after [`Store::begin_bulk_load`] and checkpoints the WAL.
+    pub async fn end_bulk_load(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite {
+            self.on_every_connection("PRAGMA synchronous = FULL").await?;
+            self.pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        }
+        Ok(())
+    }
+
+    /// Runs a per-connection setting on every connection the pool can hand out. Holding
+    /// them all at once is what reaches each one: executing on the pool repeatedly tends to
+    /// get the same idle connection back every time.
+    async fn on_every_connection(&self, sql: &'static str) -> Result<(), StoreError> {
+        let mut held = Vec::new();
+        for _ in 0..self.pool.options().get_max_connections() {
+            let mut conn = self.pool.acquire().await?;
+            conn.execute(sql).await?;
+            held.push(conn);
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Backend {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" => Ok(Backend::Postgres),
+            _ => Err(format!("unknown backend {s}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_understood() {
+        assert_eq!(database_url("safeguard.db").unwrap(), (Backend::Sqlite, "sqlite://safeguard.db?mode=rwc".into()));
+        assert_eq!(database_url("sqlite://x.db").unwrap().1, "sqlite://x.db?mode=rwc");
+        assert_eq!(database_url("postgres://u@h/db").unwrap().0, Backend::Postgres);
+        assert!(database_url("mysql://h/db").is_err());
+    }
+}

@@ -1,0 +1,212 @@
+//! Loading the state a command's rules need, inside its transaction.
+
+use crate::time::{from_micros, to_micros};
+use crate::{StoreError, Tx};
+use domain::authz::Actor;
+use domain::case::{CaseState, Stage, WorkerState};
+use domain::ids::*;
+use domain::referral::{Decision, ReferralState};
+use domain::staff::{Agency, Fte, Role};
+use jiff::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// Reads a coded column back into its domain type, reporting corruption clearly.
+pub(crate) fn code<T>(table: &'static str, raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, StoreError> {
+    parse(raw).map_err(|e| StoreError::Corrupt { table, detail: format!("{raw:?}: {e}") })
+}
+
+/// What signing in needs to know about an account.
+#[derive(Debug, Clone)]
+pub struct StaffCredentials {
+    /// The person, as an actor.
+    pub actor: Actor,
+    /// Their argon2id hash, if a password is set.
+    pub password_hash: Option<String>,
+    /// Whether the account is active.
+    pub active: bool,
+}
+
+pub(crate) fn actor_from_row(row: &AnyRow) -> Result<Actor, StoreError> {
+    Ok(Actor {
+        staff: StaffId(row.try_get("id")?),
+        login: row.try_get("login")?,
+        role: code("staff", &row.try_get::<String, _>("role")?, Role::parse)?,
+        team: row.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
+        agency: match row.try_get::<Option<String>, _>("agency")? {
+            Some(a) => Some(code("staff", &a, Agency::parse)?),
+            None => None,
+        },
+    })
+}
+
+/// Looks up an account by login (for signing in).
+pub async fn staff_credentials(store: &crate::Store, login: &str) -> Result<Option<StaffCredentials>, StoreError> {
+    let row = sqlx::query("SELECT id, login, role, team_id, agency, password_hash, active FROM staff WHERE login = $1")
+        .bind(login.to_string())
+        .fetch_optional(store.pool())
+        .await?;
+    row.map(|r| {
+        Ok(StaffCredentials {
+            actor: actor_from_row(&r)?,
+            password_hash: r.try_get("password_hash")?,
+            active: r.try_get::<i64, _>("active")? != 0,
+        })
+    })
+    .transpose()
+}
+
+/// The signed-in person behind an unexpired session.
+pub async fn session_actor(
+    store: &crate::Store,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<Actor>, StoreError> {
+    let row = sqlx::query(
+        "SELECT s.id, s.login, s.role, s.team_id, s.agency FROM sessions x JOIN staff s ON s.id = x.staff_id
+         WHERE x.token_hash = $1 AND x.expires_at > $2 AND s.active = 1",
+    )
+    .bind(token_hash.to_string())
+    .bind(to_micros(now))
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| actor_from_row(&r)).transpose()
+}
+
+/// The person behind an unrevoked API token.
+pub async fn token_actor(store: &crate::Store, token_hash: &str) -> Result<Option<Actor>, StoreError> {
+    let row = sqlx::query(
+        "SELECT s.id, s.login, s.role, s.team_id, s.agency FROM api_tokens t JOIN staff s ON s.id = t.staff_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.active = 1",
+    )
+    .bind(token_hash.to_string())
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r| actor_from_row(&r)).transpose()
+}
+
+impl Tx {
+    /// A referral as the decision rules see it, locked for the rest of the transaction.
+    pub async fn referral_state(&mut self, id: ReferralId) -> Result<Option<ReferralState>, StoreError> {
+        let sql =
+            format!("SELECT id, team_id, received_at, decision FROM referrals WHERE id = $1{}", self.for_update());
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await? else {
+            return Ok(None);
+        };
+        let children = sqlx::query("SELECT person_id FROM referral_children WHERE referral_id = $1 ORDER BY person_id")
+            .bind(id.0)
+            .fetch_all(self.conn())
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>("person_id").map(PersonId))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(ReferralState {
+            id,
+            team: TeamId(row.try_get("team_id")?),
+            received_at: from_micros(row.try_get("received_at")?),
+            children,
+            decision: match row.try_get::<Option<String>, _>("decision")? {
+                Some(d) => Some(code("referrals", &d, Decision::parse)?),
+                None => None,
+            },
+        }))
+    }
+
+    /// A case as the rules see it, locked for the rest of the transaction.
+    pub async fn case_state(&mut self, id: CaseId) -> Result<Option<CaseState>, StoreError> {
+        let sql = format!(
+            "SELECT id, person_id, team_id, stage, opened_at, worker_id FROM cases WHERE id = $1{}",
+            self.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await?;
+        row.map(|r| case_from_row(&r)).transpose()
+    }
+
+    /// The child's open case, if there is one, locked for the rest of the transaction.
+    pub async fn open_case_for_child(&mut self, child: PersonId) -> Result<Option<CaseState>, StoreError> {
+        let sql = format!(
+            "SELECT id, person_id, team_id, stage, opened_at, worker_id FROM cases
+             WHERE person_id = $1 AND closed_at IS NULL{}",
+            self.for_update()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(child.0).fetch_optional(self.conn()).await?;
+        row.map(|r| case_from_row(&r)).transpose()
+    }
+
+    /// A prospective worker with their current caseload, locked so two allocations to
+    /// the same worker cannot both slip under the cap.
+    pub async fn worker_state(&mut self, id: StaffId, cap_per_fte: f64) -> Result<Option<WorkerState>, StoreError> {
+        let sql = format!("SELECT id, name, role, team_id, active, fte FROM staff WHERE id = $1{}", self.for_update());
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await? else {
+            return Ok(None);
+        };
+        let load =
+            sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE worker_id = $1 AND closed_at IS NULL")
+                .bind(id.0)
+                .fetch_one(self.conn())
+                .await?
+                .try_get::<i64, _>("n")?;
+        Ok(Some(WorkerState {
+            id,
+            name: row.try_get("name")?,
+            role: code("staff", &row.try_get::<String, _>("role")?, Role::parse)?,
+            team: row.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
+            active: row.try_get::<i64, _>("active")? != 0,
+            fte: Fte::new(row.try_get("fte")?).map_err(|e| StoreError::Corrupt { table: "staff", detail: e })?,
+            load: load as f64,
+            cap_per_fte,
+        }))
+    }
+
+    /// Whether a person exists.
+    pub async fn person_exists(&mut self, id: PersonId) -> Result<bool, StoreError> {
+        exists(self.conn(), "SELECT id FROM people WHERE id = $1", id.0).await
+    }
+
+    /// Whether a team exists.
+    pub async fn team_exists(&mut self, id: TeamId) -> Result<bool, StoreError> {
+        exists(self.conn(), "SELECT id FROM teams WHERE id = $1", id.0).await
+    }
+
+    /// A member of staff's role and team, if they exist.
+    pub async fn staff_actor(&mut self, id: StaffId) -> Result<Option<Actor>, StoreError> {
+        let row = sqlx::query("SELECT id, login, role, team_id, agency FROM staff WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(self.conn())
+            .await?;
+        row.map(|r| actor_from_row(&r)).transpose()
+    }
+
+    /// Whether a login is already taken.
+    pub async fn login_taken(&mut self, login: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT id FROM staff WHERE login = $1")
+            .bind(login.to_string())
+            .fetch_optional(self.conn())
+            .await?
+            .is_some())
+    }
+
+    /// Whether a team name is already taken.
+    pub async fn team_name_taken(&mut self, name: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT id FROM teams WHERE name = $1")
+            .bind(name.to_string())
+            .fetch_optional(self.conn())
+            .await?
+            .is_some())
+    }
+}
+
+async fn exists(conn: &mut AnyConnection, sql: &'static str, id: i64) -> Result<bool, StoreError> {
+    Ok(sqlx::query(sql).bind(id).fetch_optional(conn).await?.is_some())
+}
+
+fn case_from_row(r: &AnyRow) -> Result<CaseState, StoreError> {
+    Ok(CaseState {
+        id: CaseId(r.try_get("id")?),
+        child: PersonId(r.try_get("person_id")?),
+        team: TeamId(r.try_get("team_id")?),
+        stage: code("cases", &r.try_get::<String, _>("stage")?, Stage::parse)?,
+        opened_at: from_micros(r.try_get("opened_at")?),
+        worker: r.try_get::<Option<i64>, _>("worker_id")?.map(StaffId),
+    })
+}

@@ -1,0 +1,644 @@
+//! Applying events to the tables. Nothing writes a table except through here.
+
+use crate::time::to_micros;
+use crate::{StoreError, Tx};
+use domain::event::Event;
+use jiff::Timestamp;
+
+pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(), StoreError> {
+    let now = to_micros(at);
+    let c = tx.conn();
+    match event {
+        Event::TeamCreated { team, name } => {
+            sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(team.0)
+                .bind(name.as_str().to_string())
+                .bind(now)
+                .execute(c)
+                .await?;
+        }
+        Event::TeamLeadershipSet { team, team_manager, service_manager, head_of_service } => {
+            sqlx::query(
+                "UPDATE teams SET team_manager_id = $2, service_manager_id = $3, head_of_service_id = $4 WHERE id = $1",
+            )
+            .bind(team.0)
+            .bind(team_manager.map(|s| s.0))
+            .bind(service_manager.map(|s| s.0))
+            .bind(head_of_service.map(|s| s.0))
+            .execute(c)
+            .await?;
+        }
+        Event::StaffAdded { staff, login, name, role, agency, team, fte, deputy, password_hash } => {
+            sqlx::query(
+                "INSERT INTO staff (id, login, name, role, agency, team_id, fte, deputy_id, password_hash, active, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10)",
+            )
+            .bind(staff.0)
+            .bind(login.as_str().to_string())
+            .bind(name.as_str().to_string())
+            .bind(role.code())
+            .bind(agency.map(|a| a.code()))
+            .bind(team.map(|t| t.0))
+            .bind(fte.value())
+            .bind(deputy.map(|d| d.0))
+            .bind(password_hash.clone())
+            .bind(now)
+            .execute(c)
+            .await?;
+        }
+        Event::DeputySet { staff, deputy } => {
+            sqlx::query("UPDATE staff SET deputy_id = $2 WHERE id = $1")
+                .bind(staff.0)
+                .bind(deputy.map(|d| d.0))
+                .execute(c)
+                .await?;
+        }
+        Event::PasswordSet { staff, password_hash } => {
+            sqlx::query("UPDATE staff SET password_hash = $2 WHERE id = $1")
+                .bind(staff.0)
+                .bind(password_hash.clone())
+                .execute(&mut *c)
+                .await?;
+            // A new password ends every existing session.
+            sqlx::query("DELETE FROM sessions WHERE staff_id = $1").bind(staff.0).execute(c).await?;
+        }
+        Event::SignedIn { staff, expires_at, session_hash } => {
+            sqlx::query("INSERT INTO sessions (token_hash, staff_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                .bind(session_hash.clone())
+                .bind(staff.0)
+                .bind(now)
+                .bind(to_micros(*expires_at))
+                .execute(c)
+                .await?;
+        }
+        Event::SignedOut { session_hash, .. } => {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(session_hash.clone()).execute(c).await?;
+        }
+        Event::ApiTokenIssued { token, staff, name, token_hash } => {
+            sqlx::query(
+                "INSERT INTO api_tokens (id, token_hash, staff_id, name, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(token.0)
+            .bind(token_hash.clone())
+            .bind(staff.0)
+            .bind(name.as_str().to_string())
+            .bind(now)
+            .execute(c)
+            .await?;
+        }
+        Event::PersonRegistered { person, details } => {
+            sqlx::query(
+                "INSERT INTO people (id, kind, given_name, family_name, dob, dob_precision, sex, nhs_number, upn, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(person.0)
+            .bind(details.kind.code())
+            .bind(details.given_name.as_str().to_string())
+            .bind(details.family_name.as_str().to_string())
+            .bind(details.dob.date().map(|d| d.to_string()))
+            .bind(details.dob.precision())
+            .bind(details.sex.code())
+            .bind(details.nhs_number.as_ref().map(|n| n.as_str().to_string()))
+            .bind(details.upn.as_ref().map(|u| u.as_str().to_string()))
+            .bind(now)
+            .execute(c)
+            .await?;
+        }
+        Event::AliasAdded { person, given_name, family_name } => {
+            sqlx::query(
+                "INSERT INTO person_aliases (person_id, given_name, family_name, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(person.0)
+            .bind(given_name.as_str().to_string())
+            .bind(family_name.as_str().to_string())
+            .bind(now)
+            .execute(c)
+            .await?;
+        }
+        Event::AddressAdded { address_id, person, address } => {
+            sqlx::query(
+                "INSERT INTO person_addresses (id, person_id, line, town, postcode, from_date, to_date, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(address_id.0)
+            .bind(person.0)
+            .bind(address.line.clone())
+            .bind(address.town.clone())
+            .bind(address.postcode.as_ref().map(|p| p.as_str().to_string()))
+            .bind(address.from.map(|d| d.to_string()))
+            .bind(address.to.map(|d| d.to_string()))
+            .bind(now)
+            .execute(c)
+            .await?;
+        }
+        Event::RelationshipRecorded { relationship, person, related, kind } => {
+            sqlx::query(
+                "INSERT INTO relationships (id, person_id, related_person_id, kind, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(relationship.0)
+            .bind(person.0)
+            .bind(related.0)
+            .bind(kind.code())
+            .bind(now)
+            .execute(c)
+            .await?;
+        }
+        Event::ReferralReceived {
+            referral,
+            team,
+            source,
+            referrer,
+            recorded_by,
+            received_at,
+            concern,
+            categories,
+            children,
+        } => {
+            sqlx::query(
+                "INSERT INTO referrals (id, team_id, source, referrer, recorded_by, received_at, concern, categories)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(referral.0)
+            .bind(team.0)
+            .bind(source.code())
+            .bind(referrer.as_ref().map(|r| r.as_str().to_string()))
+            .bind(recorded_by.0)
+            .bind(to_micros(*received_at))
+            .bind(concern.as_str().to_string())
+            .bind(categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(","))
+            .execute(&mut *c)
+            .await?;
+            for child in children {
+                sqlx::query("INSERT INTO referral_children (referral_id, person_id) VALUES ($1, $2)")
+                    .bind(referral.0)
+                    .bind(child.0)
+                    .execute(&mut *c)
+                    .await?;
+            }
+        }
+        Event::ReferralDecided { referral, decision, reason, by, at } => {
+            sqlx::query("UPDATE referrals SET decision = $2, decision_reason = $3, decided_by = $4, decided_at = $5 WHERE id = $1")
+                .bind(referral.0)
+                .bind(decision.code())
+                .bind(reason.as_str().to_string())
+                .bind(by.0)
+                .bind(to_micros(*at))
+                .execute(c)
+                .await?;
+        }
+        Event::ReferralLinkedToCase { referral, case, child } => {
+            sqlx::query("UPDATE referral_children SET case_id = $3 WHERE referral_id = $1 AND person_id = $2")
+                .bind(referral.0)
+                .bind(child.0)
+                .bind(case.0)
+                .execute(c)
+                .await?;
+        }
+        Event::CaseOpened { case, child, team, referral, at } => {
+            let at = to_micros(*at);
+            sqlx::query(
+                "INSERT INTO cases (id, person_id, team_id, referral_id, stage, opened_at) VALUES ($1, $2, $3, $4, 'assessment', $5)",
+            )
+            .bind(case.0)
+            .bind(child.0)
+            .bind(team.0)
+            .bind(referral.0)
+            .bind(at)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query("INSERT INTO case_stages (case_id, stage, started_at) VALUES ($1, 'assessment', $2)")
+                .bind(case.0)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE referral_children SET case_id = $3 WHERE referral_id = $1 AND person_id = $2")
+                .bind(referral.0)
+                .bind(child.0)
+                .bind(case.0)
+                .execute(c)
+                .await?;
+        }
+        Event::CaseAllocated { case, worker, by, at, override_reason, .. } => {
+            let at = to_micros(*at);
+            sqlx::query("UPDATE allocations SET to_at = $2 WHERE case_id = $1 AND to_at IS NULL")
+                .bind(case.0)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(
+                "INSERT INTO allocations (case_id, worker_id, from_at, allocated_by, override_reason) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(case.0)
+            .bind(worker.0)
+            .bind(at)
+            .bind(by.0)
+            .bind(override_reason.as_ref().map(|r| r.as_str().to_string()))
+            .execute(&mut *c)
+            .await?;
+            sqlx::query("UPDATE cases SET worker_id = $2, allocated_at = $3 WHERE id = $1")
+                .bind(case.0)
+                .bind(worker.0)
+                .bind(at)
+                .execute(c)
+                .await?;
+        }
+        Event::VisitRecorded { visit, case, child, by, visited_at, outcome, note } => {
+            let v = to_micros(*visited_at);
+            sqlx::query(
+                "INSERT INTO visits (id, case_id, person_id, by_staff_id, visited_at, outcome, note, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(visit.0)
+            .bind(case.0)
+            .bind(child.0)
+            .bind(by.0)
+            .bind(v)
+            .bind(outcome.code())
+            .bind(note.as_ref().map(|n| n.as_str().to_string()))
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            // Visits may be recorded late and out of order: keep the latest of each.
+            let seen = if outcome.saw_child() { Some(v) } else { None };
+            let alone = if *outcome == domain::visit::VisitOutcome::SeenAlone { Some(v) } else { None };
+            sqlx::query(
+                "UPDATE cases SET
+                    last_visit_at = CASE WHEN last_visit_at IS NULL OR last_visit_at < $2 THEN $2 ELSE last_visit_at END,
+                    last_seen_at = CASE WHEN $3 IS NOT NULL AND (last_seen_at IS NULL OR last_seen_at < $3) THEN $3 ELSE last_seen_at END,
+                    last_seen_alone_at = CASE WHEN $4 IS NOT NULL AND (last_seen_alone_at IS NULL OR last_seen_alone_at < $4) THEN $4 ELSE last_seen_alone_at END
+                 WHERE id = $1",
+            )
+            .bind(case.0)
+            .bind(v)
+            .bind(seen)
+            .bind(alone)
+            .execute(c)
+            .await?;
+        }
+        Event::CaseNoteAdded { note, case, child, author, at, text } => {
+            sqlx::query("INSERT INTO case_notes (id, case_id, person_id, author_id, written_at, body) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(note.0)
+                .bind(case.0)
+                .bind(child.0)
+                .bind(author.0)
+                .bind(to_micros(*at))
+                .bind(text.as_str().to_string())
+                .execute(c)
+                .await?;
+        }
+        Event::PlanStarted { case, plan, category, at, .. } => {
+            let at = to_micros(*at);
+            sqlx::query("UPDATE case_stages SET ended_at = $2 WHERE case_id = $1 AND ended_at IS NULL")
+                .bind(case.0)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("INSERT INTO case_stages (case_id, stage, started_at, category) VALUES ($1, $2, $3, $4)")
+                .bind(case.0)
+                .bind(plan.stage().code())
+                .bind(at)
+                .bind(category.map(|c| c.code()))
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE cases SET stage = $2, plan_started_at = $3, plan_category = $4 WHERE id = $1")
+                .bind(case.0)
+                .bind(plan.stage().code())
+                .bind(at)
+                .bind(category.map(|c| c.code()))
+                .execute(c)
+                .await?;
+        }
+        // The stage history row is closed by whatever comes next (a plan or closure).
+        Event::PlanEnded { .. } | Event::DeadlinePassed { .. } => {}
+        Event::StrategyDiscussionHeld { case, child, s47, by, at } => {
+            sqlx::query("INSERT INTO strategy_discussions (case_id, person_id, s47, held_at, by_staff_id) VALUES ($1, $2, $3, $4, $5)")
+                .bind(case.0)
+                .bind(child.0)
+                .bind(i64::from(*s47))
+                .bind(to_micros(*at))
+                .bind(by.0)
+                .execute(&mut *c)
+                .await?;
+            if *s47 {
+                sqlx::query("UPDATE cases SET s47_started_at = $2, icpc_at = NULL WHERE id = $1")
+                    .bind(case.0)
+                    .bind(to_micros(*at))
+                    .execute(c)
+                    .await?;
+            }
+        }
+        Event::IcpcHeld { case, child, by, at } | Event::ReviewConferenceHeld { case, child, by, at } => {
+            let initial = matches!(event, Event::IcpcHeld { .. });
+            sqlx::query(
+                "INSERT INTO conferences (case_id, person_id, kind, held_at, by_staff_id) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(case.0)
+            .bind(child.0)
+            .bind(if initial { "icpc" } else { "review" })
+            .bind(to_micros(*at))
+            .bind(by.0)
+            .execute(&mut *c)
+            .await?;
+            let sql = if initial {
+                "UPDATE cases SET icpc_at = $2, last_review_conference_at = NULL WHERE id = $1"
+            } else {
+                "UPDATE cases SET last_review_conference_at = $2 WHERE id = $1"
+            };
+            sqlx::query(sql).bind(case.0).bind(to_micros(*at)).execute(c).await?;
+        }
+        Event::AssessmentCompleted { case, at, .. } => {
+            sqlx::query("UPDATE cases SET assessment_completed_at = $2 WHERE id = $1")
+                .bind(case.0)
+                .bind(to_micros(*at))
+                .execute(c)
+                .await?;
+        }
+        Event::ThresholdDecisionRecorded {
+            decision,
+            child,
+            forum,
+            outcome,
+            reason,
+            cooperation_noted,
+            review_by,
+            by,
+            at,
+        } => {
+            sqlx::query(
+                "INSERT INTO threshold_decisions (id, person_id, forum, outcome, reason, cooperation_noted, review_by, by_staff_id, decided_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(*decision)
+            .bind(child.0)
+            .bind(forum.code())
+            .bind(outcome.code())
+            .bind(reason.as_str().to_string())
+            .bind(i64::from(*cooperation_noted))
+            .bind(review_by.map(|d| d.to_string()))
+            .bind(by.0)
+            .bind(to_micros(*at))
+            .execute(c)
+            .await?;
+        }
+        Event::ConcernRecorded { concern, child, source, text, categories, by, at } => {
+            sqlx::query(
+                "INSERT INTO concerns (id, person_id, source, body, categories, by_staff_id, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(*concern)
+            .bind(child.0)
+            .bind(source.code())
+            .bind(text.as_str().to_string())
+            .bind(categories.iter().map(|c| c.code()).collect::<Vec<_>>().join(","))
+            .bind(by.0)
+            .bind(to_micros(*at))
+            .execute(c)
+            .await?;
+        }
+        Event::DisagreementRaised { disagreement, referral, team, by, text, at } => {
+            sqlx::query("INSERT INTO disagreements (id, referral_id, team_id, raised_by, body, raised_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(*disagreement)
+                .bind(referral.0)
+                .bind(team.0)
+                .bind(by.0)
+                .bind(text.as_str().to_string())
+                .bind(to_micros(*at))
+                .execute(c)
+                .await?;
+        }
+        Event::AbsenceSet { staff, until } => {
+            sqlx::query("UPDATE staff SET absent_until = $2 WHERE id = $1")
+                .bind(staff.0)
+                .bind(until.map(to_micros))
+                .execute(c)
+                .await?;
+        }
+        Event::PolicySet { version, policy } => {
+            sqlx::query("INSERT INTO policies (version, body, created_at) VALUES ($1, $2, $3)")
+                .bind(*version)
+                .bind(policy.to_string())
+                .bind(now)
+                .execute(c)
+                .await?;
+        }
+        Event::EscalationRaised {
+            escalation,
+            trigger,
+            subject,
+            team,
+            level,
+            assignee,
+            routed_from,
+            routing_reason,
+            detail,
+            at,
+        } => {
+            let at = to_micros(*at);
+            sqlx::query(
+                "INSERT INTO escalations (id, trigger, subject, team_id, level, assignee_id, state, detail, raised_at, level_reached_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8)",
+            )
+            .bind(escalation.0)
+            .bind(trigger.code())
+            .bind(subject.key())
+            .bind(team.map(|t| t.0))
+            .bind(i64::from(*level))
+            .bind(assignee.0)
+            .bind(detail.clone())
+            .bind(at)
+            .execute(&mut *c)
+            .await?;
+            history(
+                c,
+                escalation.0,
+                at,
+                "raised",
+                Some(*level),
+                Some(assignee.0),
+                routing_reason.map(|r| r.code()),
+                routed_from.map(|r| r.0),
+                None,
+                Some(detail),
+            )
+            .await?;
+        }
+        Event::EscalationClimbed { escalation, level, assignee, reason, routed_from, routing_reason, at, .. } => {
+            let at = to_micros(*at);
+            sqlx::query("UPDATE escalations SET level = $2, assignee_id = $3, state = 'open', level_reached_at = $4 WHERE id = $1")
+                .bind(escalation.0)
+                .bind(i64::from(*level))
+                .bind(assignee.0)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            let why = match routing_reason {
+                Some(r) => format!("{}; routed: {}", reason.code(), r.code()),
+                None => reason.code().to_string(),
+            };
+            history(
+                c,
+                escalation.0,
+                at,
+                "climbed",
+                Some(*level),
+                Some(assignee.0),
+                Some(&why),
+                routed_from.map(|r| r.0),
+                None,
+                None,
+            )
+            .await?;
+        }
+        Event::EscalationReminded { escalation, level, assignee, at } => {
+            history(
+                c,
+                escalation.0,
+                to_micros(*at),
+                "reminded",
+                Some(*level),
+                Some(assignee.0),
+                None,
+                None,
+                None,
+                None,
+            )
+            .await?;
+        }
+        Event::EscalationRepeated { escalation, detail, at } => {
+            history(c, escalation.0, to_micros(*at), "repeated", None, None, None, None, None, Some(detail)).await?;
+        }
+        Event::EscalationAcknowledged { escalation, by, note, at } => {
+            let at = to_micros(*at);
+            sqlx::query("UPDATE escalations SET state = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3 WHERE id = $1")
+                .bind(escalation.0)
+                .bind(at)
+                .bind(by.0)
+                .execute(&mut *c)
+                .await?;
+            history(c, escalation.0, at, "acknowledged", None, None, None, None, Some(by.0), note.as_ref()).await?;
+        }
+        Event::EscalationResolved { escalation, resolution, by, action, at } => {
+            let at = to_micros(*at);
+            sqlx::query("UPDATE escalations SET state = 'resolved', resolved_at = $2, resolved_by = $3, resolution = $4, action = $5 WHERE id = $1")
+                .bind(escalation.0)
+                .bind(at)
+                .bind(by.map(|b| b.0))
+                .bind(resolution.code())
+                .bind(action.clone())
+                .execute(&mut *c)
+                .await?;
+            history(
+                c,
+                escalation.0,
+                at,
+                "resolved",
+                None,
+                None,
+                Some(resolution.code()),
+                None,
+                by.map(|b| b.0),
+                action.as_ref(),
+            )
+            .await?;
+        }
+        Event::WelfareCheckRequested { child, agency, escalation, at } => {
+            let at = to_micros(*at);
+            sqlx::query(
+                "INSERT INTO welfare_checks (person_id, escalation_id, agency, requested_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(child.0)
+            .bind(escalation.0)
+            .bind(agency.code())
+            .bind(at)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query("UPDATE escalations SET welfare_check_requested = 1 WHERE id = $1")
+                .bind(escalation.0)
+                .execute(&mut *c)
+                .await?;
+            history(c, escalation.0, at, "welfare_check_requested", None, None, Some(agency.code()), None, None, None)
+                .await?;
+        }
+        Event::NotificationQueued { to, about, text, at } => {
+            sqlx::query("INSERT INTO notifications (staff_id, escalation_id, channel, body, created_at) VALUES ($1, $2, 'inbox', $3, $4)")
+                .bind(to.0)
+                .bind(about.map(|e| e.0))
+                .bind(text.clone())
+                .bind(to_micros(*at))
+                .execute(c)
+                .await?;
+        }
+        Event::FlagRaised { child, flag, evidence, at } => {
+            sqlx::query("INSERT INTO flags (person_id, flag, evidence, raised_at) VALUES ($1, $2, $3, $4)")
+                .bind(child.0)
+                .bind(flag.code())
+                .bind(serde_json::to_string(evidence).unwrap_or_default())
+                .bind(to_micros(*at))
+                .execute(c)
+                .await?;
+        }
+        Event::FlagCleared { child, flag, at } => {
+            sqlx::query("UPDATE flags SET cleared_at = $3 WHERE person_id = $1 AND flag = $2 AND cleared_at IS NULL")
+                .bind(child.0)
+                .bind(flag.code())
+                .bind(to_micros(*at))
+                .execute(c)
+                .await?;
+        }
+        Event::CaseClosed { case, at, reason, .. } => {
+            let at = to_micros(*at);
+            sqlx::query("UPDATE case_stages SET ended_at = $2 WHERE case_id = $1 AND ended_at IS NULL")
+                .bind(case.0)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("INSERT INTO case_stages (case_id, stage, started_at) VALUES ($1, 'closed', $2)")
+                .bind(case.0)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE allocations SET to_at = $2 WHERE case_id = $1 AND to_at IS NULL")
+                .bind(case.0)
+                .bind(at)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE cases SET stage = 'closed', closed_at = $2, closure_reason = $3 WHERE id = $1")
+                .bind(case.0)
+                .bind(at)
+                .bind(reason.as_str().to_string())
+                .execute(c)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn history(
+    c: &mut sqlx::AnyConnection,
+    escalation: i64,
+    at: i64,
+    what: &str,
+    level: Option<u8>,
+    assignee: Option<i64>,
+    reason: Option<&str>,
+    routed_from: Option<i64>,
+    by: Option<i64>,
+    note: Option<&String>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO escalation_history (escalation_id, at, what, level, assignee_id, reason, routed_from, by_staff_id, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(escalation)
+    .bind(at)
+    .bind(what.to_string())
+    .bind(level.map(i64::from))
+    .bind(assignee)
+    .bind(reason.map(str::to_string))
+    .bind(routed_from)
+    .bind(by)
+    .bind(note.cloned())
+    .execute(c)
+    .await?;
+    Ok(())
+}

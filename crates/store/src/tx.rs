@@ -1,0 +1,233 @@
+//! A write transaction: the only way anything changes.
+
+use crate::time::to_micros;
+use crate::{Backend, StoreError, projection};
+use domain::event::Event;
+use domain::timer::TimerChange;
+use jiff::Timestamp;
+use sqlx::{Any, AnyConnection, Row, Transaction};
+
+/// Who did something, as the trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditActor {
+    /// A signed-in member of staff (or partner user).
+    Staff(domain::ids::StaffId),
+    /// Someone signing in (not yet a session): the login they gave.
+    SigningIn(String),
+    /// Background work: the worker's name (`sweeper`, `seed`, `cli`).
+    System(&'static str),
+}
+
+impl AuditActor {
+    /// The actor as written in the log: `staff:12`, `login:ana`, `system:sweeper`.
+    pub fn as_text(&self) -> String {
+        match self {
+            AuditActor::Staff(id) => id.subject(),
+            AuditActor::SigningIn(login) => format!("login:{login}"),
+            AuditActor::System(name) => format!("system:{name}"),
+        }
+    }
+}
+
+/// An open write transaction. Dropping it without [`Tx::commit`] rolls everything back.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    backend: Backend,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Events applied since the last audit entry; the next entry records them.
+    pending: Vec<Event>,
+    /// The audit head as this transaction left it (read once, written at commit), so a
+    /// batch of commands does not re-read and re-write the head row for every entry.
+    head: Option<(i64, audit::Hash)>,
+    head_dirty: bool,
+    /// Reads that cannot change within one transaction except through it, remembered
+    /// for a batch (the sweeper fires hundreds of timers per transaction).
+    pub(crate) memo: Memo,
+}
+
+/// What a transaction remembers between commands in a batch.
+#[derive(Default)]
+pub(crate) struct Memo {
+    pub(crate) policy: Option<Option<(i64, String)>>,
+    pub(crate) lines: std::collections::HashMap<Option<i64>, domain::escalation::Line>,
+}
+
+impl Tx {
+    pub(crate) fn new(
+        inner: Transaction<'static, Any>,
+        backend: Backend,
+        gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    ) -> Self {
+        Self { inner, backend, _gate: gate, pending: Vec::new(), head: None, head_dirty: false, memo: Memo::default() }
+    }
+
+    /// The connection, for queries inside the transaction.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+
+    /// Which engine this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// ` FOR UPDATE` on PostgreSQL (row lock until commit); nothing on SQLite, where the
+    /// transaction already holds the database's write lock.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// Allocates the next id of a kind of record (`ReferralId::KIND`…).
+    pub async fn next_id(&mut self, kind: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO id_counters (kind, last_id) VALUES ($1, 1)
+             ON CONFLICT (kind) DO UPDATE SET last_id = id_counters.last_id + 1
+             RETURNING last_id",
+        )
+        .bind(kind.to_string())
+        .fetch_one(&mut *self.inner)
+        .await?;
+        Ok(row.try_get::<i64, _>("last_id")?)
+    }
+
+    /// Applies events to the tables. They go on the trail with the next [`Tx::record`].
+    pub async fn apply(&mut self, events: &[Event], at: Timestamp) -> Result<(), StoreError> {
+        for event in events {
+            match event {
+                Event::PolicySet { .. } => self.memo.policy = None,
+                Event::TeamLeadershipSet { .. } | Event::StaffAdded { .. } => self.memo.lines.clear(),
+                _ => {}
+            }
+            projection::apply(self, event, at).await?;
+        }
+        self.pending.extend_from_slice(events);
+        Ok(())
+    }
+
+    /// Applies `events` and appends one audit entry holding them and every event applied
+    /// since the last entry, chained to the previous entry. Returns its sequence number.
+    ///
+    /// One command, one entry: a batch of commands in one transaction (the sweeper firing
+    /// several timers) records once per command.
+    pub async fn record(
+        &mut self,
+        actor: &AuditActor,
+        action: &str,
+        subject: &str,
+        at: Timestamp,
+        events: &[Event],
+    ) -> Result<i64, StoreError> {
+        self.apply(events, at).await?;
+        let all = std::mem::take(&mut self.pending);
+        self.append_audit(actor, action, subject, at, &all).await
+    }
+
+    /// Whether events have been applied that no audit entry records yet.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Creates, moves or completes timers, in this transaction.
+    pub async fn change_timers(&mut self, changes: &[TimerChange], now: Timestamp) -> Result<(), StoreError> {
+        let now = to_micros(now);
+        for change in changes {
+            match change {
+                TimerChange::Schedule { kind, subject, due_at, token } => {
+                    // One statement either way: the partial unique index makes "create or
+                    // move the outstanding timer" an upsert.
+                    sqlx::query(
+                        "INSERT INTO timers (kind, subject, due_at, token, state, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, 'scheduled', $5, $5)
+                         ON CONFLICT (kind, subject) WHERE state <> 'done'
+                         DO UPDATE SET due_at = excluded.due_at, token = excluded.token, state = 'scheduled', updated_at = excluded.updated_at",
+                    )
+                    .bind(kind.code())
+                    .bind(subject.clone())
+                    .bind(to_micros(*due_at))
+                    .bind(*token)
+                    .bind(now)
+                    .execute(&mut *self.inner)
+                    .await?;
+                }
+                TimerChange::Done { kind, subject } => {
+                    sqlx::query("UPDATE timers SET state = 'done', updated_at = $3 WHERE kind = $1 AND subject = $2 AND state <> 'done'")
+                        .bind(kind.code())
+                        .bind(subject.clone())
+                        .bind(now)
+                        .execute(&mut *self.inner)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn append_audit(
+        &mut self,
+        actor: &AuditActor,
+        action: &str,
+        subject: &str,
+        at: Timestamp,
+        events: &[Event],
+    ) -> Result<i64, StoreError> {
+        let (prev_seq, prev_hash) = match self.head {
+            Some(h) => h,
+            None => {
+                // Locking the head row serialises appends across processes on PostgreSQL,
+                // so the chain never forks.
+                let sql = format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", self.for_update());
+                let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *self.inner).await?;
+                let hash_hex: String = head.try_get("hash")?;
+                let hash = audit::parse_hash(&hash_hex)
+                    .ok_or(StoreError::Corrupt { table: "audit_head", detail: "hash is not 32 bytes of hex".into() })?;
+                (head.try_get::<i64, _>("seq")?, hash)
+            }
+        };
+        let prev_hash_hex = hex::encode(prev_hash);
+        let seq = prev_seq + 1;
+        let events_json = serde_json::to_value(events)
+            .map_err(|e| StoreError::Corrupt { table: "audit_log", detail: e.to_string() })?;
+        let actor_text = actor.as_text();
+        let at_text = at.to_string();
+        let entry =
+            audit::Envelope { seq, at: &at_text, actor: &actor_text, action, subject, events: &events_json }.encode();
+        let hash_bytes = audit::chain_hash(&prev_hash, &entry);
+        let hash = hex::encode(hash_bytes);
+        let entry_text =
+            String::from_utf8(entry).map_err(|e| StoreError::Corrupt { table: "audit_log", detail: e.to_string() })?;
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(seq)
+        .bind(to_micros(at))
+        .bind(actor_text)
+        .bind(action.to_string())
+        .bind(subject.to_string())
+        .bind(entry_text)
+        .bind(prev_hash_hex)
+        .bind(hash)
+        .execute(&mut *self.inner)
+        .await?;
+        self.head = Some((seq, hash_bytes));
+        self.head_dirty = true;
+        Ok(seq)
+    }
+
+    /// Commits the transaction: the changes, and their trail, become durable together.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        debug_assert!(self.pending.is_empty(), "events applied but never recorded on the trail");
+        if let (true, Some((seq, hash))) = (self.head_dirty, self.head) {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(seq)
+                .bind(hex::encode(hash))
+                .execute(&mut *self.inner)
+                .await?;
+        }
+        self.inner.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The store's own promises, on SQLite and PostgreSQL alike: migrations, the audit chain,
+//! rollback, and the timer table's semantics (upsert, due order, claiming).
+
+use domain::event::Event;
+use domain::ids::TeamId;
+use domain::text::Label;
+use domain::timer::{TimerChange, TimerKind};
+use jiff::Timestamp;
+use store::{AuditActor, Backend, query, store_test};
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn team(id: i64, name: &str) -> Event {
+    Event::TeamCreated { team: TeamId(id), name: Label::parse(name).unwrap() }
+}
+
+store_test!(migrations_are_idempotent_and_current, |store| async move {
+    assert!(store.schema_is_current().await.unwrap());
+    assert_eq!(store.migrate().await.unwrap(), 0, "nothing left to apply");
+});
+
+store_test!(entries_chain_across_transactions_and_batches, |store| async move {
+    let now = ts("2026-03-02T09:00:00Z");
+    let mut tx = store.begin().await.unwrap();
+    let a = tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap();
+    let b = tx.record(&AuditActor::System("test"), "team.create", "team:2", now, &[team(2, "South")]).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let c = tx.record(&AuditActor::System("test"), "team.create", "team:3", now, &[team(3, "East")]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((a, b, c), (1, 2, 3));
+    let (n, head) = query::audit_head(store).await.unwrap();
+    let (verified, hash) = query::verify_audit_chain(store).await.unwrap().unwrap();
+    assert_eq!((n, head), (verified, hex_of(hash)));
+    assert_eq!(query::teams(store).await.unwrap().len(), 3);
+});
+
+fn hex_of(h: [u8; 32]) -> String {
+    h.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+store_test!(a_rolled_back_transaction_leaves_no_trace, |store| async move {
+    let now = ts("2026-03-02T09:00:00Z");
+    {
+        let mut tx = store.begin().await.unwrap();
+        tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap();
+        tx.change_timers(&[TimerChange::schedule(TimerKind::VisitDue, "person:1", now, 0)], now).await.unwrap();
+        // Dropped without commit.
+    }
+    assert_eq!(query::audit_head(store).await.unwrap().0, 0);
+    assert!(query::teams(store).await.unwrap().is_empty());
+    assert_eq!(query::next_timer_due(store).await.unwrap(), None);
+    // And the next transaction chains from the genesis as if nothing happened.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(
+        tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap(),
+        1
+    );
+    tx.commit().await.unwrap();
+    query::verify_audit_chain(store).await.unwrap().unwrap();
+});
+
+store_test!(timers_upsert_claim_in_due_order_and_stay_overdue_until_met, |store| async move {
+    let now = ts("2026-03-02T09:00:00Z");
+    let mut tx = store.begin().await.unwrap();
+    tx.change_timers(
+        &[
+            TimerChange::schedule(TimerKind::VisitDue, "person:1", ts("2026-03-05T09:00:00Z"), 0),
+            TimerChange::schedule(TimerKind::EscalationAck, "escalation:1", ts("2026-03-03T09:00:00Z"), 1),
+            TimerChange::schedule(TimerKind::AssessmentDue, "person:2", ts("2026-03-04T09:00:00Z"), 0),
+        ],
+        now,
+    )
+    .await
+    .unwrap();
+    // Scheduling the same (kind, subject) again moves it rather than adding one.
+    tx.change_timers(&[TimerChange::schedule(TimerKind::VisitDue, "person:1", ts("2026-03-06T09:00:00Z"), 0)], now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(query::next_timer_due(store).await.unwrap(), Some(ts("2026-03-03T09:00:00Z")));
+
+    let later = ts("2026-03-10T09:00:00Z");
+    let mut tx = store.begin().await.unwrap();
+    let due = tx.claim_due_timers(later, 10).await.unwrap();
+    let order: Vec<_> = due.iter().map(|t| (t.kind, t.subject.as_str())).collect();
+    assert_eq!(
+        order,
+        [
+            (TimerKind::EscalationAck, "escalation:1"),
+            (TimerKind::AssessmentDue, "person:2"),
+            (TimerKind::VisitDue, "person:1")
+        ]
+    );
+    assert_eq!(due[2].due_at, ts("2026-03-06T09:00:00Z"));
+    for t in &due {
+        tx.mark_fired(t, later).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(query::next_timer_due(store).await.unwrap(), None, "nothing is scheduled any more");
+    // Deadlines stay outstanding (overdue) until met; the escalation timer is done.
+    let overdue = query::due(store, &[domain::ids::PersonId(1), domain::ids::PersonId(2)], &[]).await.unwrap();
+    assert_eq!(overdue.len(), 2);
+    assert!(overdue.iter().all(|d| d.overdue));
+    // Meeting one removes it; rescheduling the other makes it scheduled (not overdue) again.
+    let mut tx = store.begin().await.unwrap();
+    tx.change_timers(
+        &[
+            TimerChange::done(TimerKind::AssessmentDue, "person:2"),
+            TimerChange::schedule(TimerKind::VisitDue, "person:1", ts("2026-03-20T09:00:00Z"), 0),
+        ],
+        later,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let left = query::due(store, &[domain::ids::PersonId(1), domain::ids::PersonId(2)], &[]).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(!left[0].overdue);
+    assert_eq!(left[0].due_at, ts("2026-03-20T09:00:00Z"));
+});
+
+/// Two transactions claiming at once on PostgreSQL get disjoint timers (SKIP LOCKED).
+#[tokio::test]
+async fn concurrent_claims_are_disjoint_on_postgres() {
+    let Some(t) = store::testing::TestStore::postgres().await else { return };
+    assert_eq!(t.store.backend(), Backend::Postgres);
+    let now = ts("2026-03-02T09:00:00Z");
+    let mut tx = t.store.begin().await.unwrap();
+    let changes: Vec<_> =
+        (1..=10).map(|i| TimerChange::schedule(TimerKind::VisitDue, format!("person:{i}"), now, 0)).collect();
+    tx.change_timers(&changes, now).await.unwrap();
+    tx.commit().await.unwrap();
+    let other = t.reconnect().await;
+    let mut a = t.store.begin().await.unwrap();
+    let mut b = other.begin().await.unwrap();
+    let got_a = a.claim_due_timers(now, 6).await.unwrap();
+    let got_b = b.claim_due_timers(now, 6).await.unwrap();
+    assert_eq!(got_a.len(), 6);
+    assert_eq!(got_b.len(), 4, "the second claim skips the six locked by the first");
+    assert!(got_b.iter().all(|x| got_a.iter().all(|y| x.id != y.id)));
+    drop(a);
+    drop(b);
+    other.close().await;
+    t.teardown().await;
+}

@@ -1,0 +1,139 @@
+//! Cases: listing, allocation, visits, notes and closure.
+
+use super::extract::{ApiQuery, Id};
+use super::{ApiJson, Created, gone, store_error};
+use crate::error::ApiError;
+use crate::{ApiUser, AppState};
+use axum::Json;
+use axum::extract::State;
+use commands::cases::{CloseInput, NoteInput};
+use commands::input::{AllocationInput, VisitInput};
+use domain::ids::CaseId;
+use serde::Serialize;
+use store::query::{self, CaseFilter, CaseView, ChildRecord, NoteView, VisitView, WorkerLoad};
+
+/// `GET /cases?worker=&team=&unallocated=&open=&child=&limit=`: the longest unseen first.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    query: ApiQuery,
+) -> Result<Json<Vec<CaseView>>, ApiError> {
+    let mut params = query.params(&["worker", "team", "unallocated", "open", "child", "limit"]);
+    let filter = CaseFilter {
+        worker: params.id("worker"),
+        team: params.id("team"),
+        unallocated: params.flag("unallocated"),
+        open_only: params.flag("open"),
+        child: params.id("child"),
+        limit: params.count("limit", 1000).unwrap_or(500),
+    };
+    params.finish()?;
+    Ok(Json(state.svc.cases(&actor, filter).await?))
+}
+
+/// `GET /cases/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Id(id): Id<CaseId>,
+) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(state.svc.case(&actor, id).await?))
+}
+
+/// `GET /my/caseload`: the caller's open cases.
+pub async fn my_caseload(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<Json<Vec<CaseView>>, ApiError> {
+    Ok(Json(state.svc.my_caseload(&actor).await?))
+}
+
+/// A case with the workers who could take it.
+#[derive(Debug, Serialize)]
+pub struct AllocationCandidates {
+    /// The case.
+    pub case: CaseView,
+    /// The case-holding workers of its team with their loads, lightest first.
+    pub workers: Vec<WorkerLoad>,
+}
+
+/// `GET /cases/{id}/allocation-candidates`.
+pub async fn candidates(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Id(id): Id<CaseId>,
+) -> Result<Json<AllocationCandidates>, ApiError> {
+    let (case, workers) = state.svc.allocation_candidates(&actor, id).await?;
+    Ok(Json(AllocationCandidates { case, workers }))
+}
+
+/// The case as it stands after a command the caller was allowed to make.
+pub(super) async fn case_after(state: &AppState, id: CaseId) -> Result<CaseView, ApiError> {
+    query::case(state.svc.store(), id).await.map_err(store_error)?.ok_or_else(|| gone(id.reference()))
+}
+
+/// The child's record after a command on one of their cases.
+async fn record_after(state: &AppState, case: &CaseView) -> Result<ChildRecord, ApiError> {
+    query::child_record(state.svc.store(), case.child.id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| gone(case.child.id.reference()))
+}
+
+/// `POST /cases/{id}/allocation`: allocates (or reallocates) the case to a worker.
+pub async fn allocate(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Id(id): Id<CaseId>,
+    ApiJson(input): ApiJson<AllocationInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    state.svc.allocate(&actor, id, &input).await?;
+    Ok(Json(case_after(&state, id).await?))
+}
+
+/// `POST /cases/{id}/visits`: records a visit to the child.
+pub async fn record_visit(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Id(id): Id<CaseId>,
+    ApiJson(input): ApiJson<VisitInput>,
+) -> Result<Created<VisitView>, ApiError> {
+    let visit = state.svc.record_visit(&actor, id, &input).await?;
+    let case = case_after(&state, id).await?;
+    let view = record_after(&state, &case)
+        .await?
+        .visits
+        .into_iter()
+        .find(|v| v.id == visit)
+        .ok_or_else(|| gone(visit.reference()))?;
+    Ok(Created::new(view))
+}
+
+/// `POST /cases/{id}/notes`: writes a case note.
+pub async fn add_note(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Id(id): Id<CaseId>,
+    ApiJson(input): ApiJson<NoteInput>,
+) -> Result<Created<NoteView>, ApiError> {
+    let note = state.svc.add_case_note(&actor, id, &input).await?;
+    let case = case_after(&state, id).await?;
+    let view = record_after(&state, &case)
+        .await?
+        .notes
+        .into_iter()
+        .find(|n| n.id == note)
+        .ok_or_else(|| gone(note.reference()))?;
+    Ok(Created::new(view))
+}
+
+/// `POST /cases/{id}/closure`: closes the case with a reason.
+pub async fn close(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Id(id): Id<CaseId>,
+    ApiJson(input): ApiJson<CloseInput>,
+) -> Result<Json<CaseView>, ApiError> {
+    state.svc.close_case(&actor, id, &input).await?;
+    Ok(Json(case_after(&state, id).await?))
+}

@@ -1,0 +1,700 @@
+//! Referrals: the list, the intake form (for practice staff and partner agencies), one
+//! referral, and the front-door decision against each child's whole history.
+
+use super::{
+    Choice, DoneQuery, Field, FormErrors, Layout, dob_text, path_id, render, render_invalid, see_other, when, when_opt,
+};
+use crate::{AppState, PageError, PageUser};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum_extra::extract::Form;
+use commands::input::{DecisionInput, ReferralChildInput, ReferralInput};
+use domain::authz::{Action, permits, require};
+use domain::ids::{PersonId, ReferralId, TeamId};
+use domain::person::PersonInput;
+use domain::referral::{Category, Decision, ReferralSource};
+use domain::staff::Role;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use store::query::{CaseFilter, ReferralFilter, ReferralView};
+
+/// This module's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/referrals", get(list).post(create))
+        .route("/referrals/new", get(new))
+        .route("/referrals/{id}", get(show))
+        .route("/referrals/{id}/decide", get(decide_form).post(decide))
+}
+
+/// The most children one referral form holds (each "Add another child" adds one).
+const MAX_CHILDREN: usize = 20;
+
+/// Words for a referral's source.
+pub(super) fn source_label(s: ReferralSource) -> &'static str {
+    match s {
+        ReferralSource::Police => "Police",
+        ReferralSource::School => "School or education",
+        ReferralSource::Health => "Health",
+        ReferralSource::Relative => "Relative or carer",
+        ReferralSource::Neighbour => "Neighbour or acquaintance",
+        ReferralSource::Anonymous => "Anonymous",
+        ReferralSource::SelfReferral => "The child or young person",
+        ReferralSource::Other => "Someone else",
+    }
+}
+
+pub(super) fn category_label(c: Category) -> &'static str {
+    match c {
+        Category::Physical => "Physical abuse",
+        Category::Neglect => "Neglect",
+        Category::Sexual => "Sexual abuse",
+        Category::Emotional => "Emotional abuse",
+    }
+}
+
+/// Categories of concern in words.
+pub(super) fn categories_text(cs: &[Category]) -> String {
+    cs.iter().map(|c| category_label(*c)).collect::<Vec<_>>().join(", ")
+}
+
+fn decision_hint(d: Decision) -> &'static str {
+    match d {
+        Decision::Nfa => "No further action by children's social care",
+        Decision::EarlyHelp => "Support below the statutory threshold",
+        Decision::Assessment => "Opens a case for each child who has none open",
+        Decision::StrategyDiscussion => {
+            "Reasonable cause to suspect significant harm; opens a case for each child who has none open"
+        }
+    }
+}
+
+async fn team_choices(state: &AppState, user: &PageUser, blank: &str) -> Result<Vec<Choice>, PageError> {
+    let mut out = vec![Choice::new("", blank)];
+    out.extend(state.svc.teams(&user.actor).await?.into_iter().map(|t| Choice::new(t.id.0.to_string(), t.name)));
+    Ok(out)
+}
+
+// ------------------------------------------------------------------ the list
+
+#[derive(Debug, Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    undecided: String,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// A referral in a list.
+struct ReferralRow {
+    id: i64,
+    reference: String,
+    received: String,
+    children: String,
+    source: &'static str,
+    team: String,
+    decision: String,
+}
+
+impl ReferralRow {
+    fn new(r: &ReferralView) -> Self {
+        ReferralRow {
+            id: r.id.0,
+            reference: r.id.reference(),
+            received: when(&r.received_at),
+            children: r.children.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+            source: source_label(r.source),
+            team: r.team.name.clone(),
+            decision: r.decision.map(|d| d.label().to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "referrals.html")]
+struct ListPage {
+    layout: Layout,
+    partner: bool,
+    team: Field,
+    teams: Vec<Choice>,
+    undecided: bool,
+    rows: Vec<ReferralRow>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let actor = &user.actor;
+    let partner = actor.role == Role::Partner;
+    let team = q.team.trim().parse::<i64>().ok().filter(|t| *t > 0).map(TeamId);
+    let undecided = matches!(q.undecided.as_str(), "1" | "on" | "true" | "yes");
+    let filter = ReferralFilter { team, undecided, limit: 200, ..Default::default() };
+    let referrals = state.svc.referrals(actor, filter).await?;
+    let teams = if partner { vec![] } else { team_choices(&state, &user, "All teams").await? };
+    let page = ListPage {
+        layout: Layout::load(&state, &user, "/referrals").await?.with_notice(q.done.as_deref()),
+        partner,
+        team: Field::new("team", team.map(|t| t.0.to_string()).unwrap_or_default(), &FormErrors::default()),
+        teams,
+        undecided,
+        rows: referrals.iter().map(ReferralRow::new).collect(),
+    };
+    Ok(render(&page))
+}
+
+// ------------------------------------------------------------------ the intake form
+
+/// One child's block of the referral form, as typed.
+#[derive(Debug, Clone, Default)]
+struct RawChild {
+    person_id: String,
+    given_name: String,
+    family_name: String,
+    dob: String,
+    dob_precision: String,
+    sex: String,
+    nhs_number: String,
+    upn: String,
+}
+
+impl RawChild {
+    fn blank() -> Self {
+        RawChild { dob_precision: "known".into(), ..Default::default() }
+    }
+
+    /// Nothing typed: a block left empty after "Add another child".
+    fn is_blank(&self) -> bool {
+        [&self.person_id, &self.given_name, &self.family_name, &self.dob, &self.nhs_number, &self.upn]
+            .iter()
+            .all(|s| s.trim().is_empty())
+    }
+
+    fn set(&mut self, field: &str, value: String) {
+        match field {
+            "person_id" => self.person_id = value,
+            "given_name" => self.given_name = value,
+            "family_name" => self.family_name = value,
+            "dob" => self.dob = value,
+            "dob_precision" => self.dob_precision = value,
+            "sex" => self.sex = value,
+            "nhs_number" => self.nhs_number = value,
+            "upn" => self.upn = value,
+            _ => {}
+        }
+    }
+
+    fn input(&self) -> ReferralChildInput {
+        let opt = |s: &str| Some(s.to_string());
+        let person_id = match self.person_id.trim() {
+            "" => None,
+            // Not a number: sent as an impossible id so the command names the field.
+            raw => Some(raw.parse::<i64>().unwrap_or(0)),
+        };
+        ReferralChildInput {
+            person_id,
+            details: PersonInput {
+                kind: None,
+                given_name: self.given_name.clone(),
+                family_name: self.family_name.clone(),
+                dob: opt(&self.dob),
+                dob_precision: opt(&self.dob_precision),
+                sex: opt(&self.sex),
+                nhs_number: opt(&self.nhs_number),
+                upn: opt(&self.upn),
+            },
+        }
+    }
+}
+
+/// The referral form as typed.
+#[derive(Debug, Default)]
+struct RawReferral {
+    csrf: String,
+    team: String,
+    source: String,
+    referrer: String,
+    received_at: String,
+    concern: String,
+    categories: Vec<String>,
+    children: Vec<RawChild>,
+    add_child: bool,
+    remove_child: Option<usize>,
+}
+
+impl RawReferral {
+    /// Reads the form's pairs; children arrive as `children[N].field`.
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut r = RawReferral::default();
+        let mut children: BTreeMap<usize, RawChild> = BTreeMap::new();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => r.csrf = v,
+                "team" => r.team = v,
+                "source" => r.source = v,
+                "referrer" => r.referrer = v,
+                "received_at" => r.received_at = v,
+                "concern" => r.concern = v,
+                "categories" => r.categories.push(v),
+                "add_child" => r.add_child = true,
+                "remove_child" => r.remove_child = v.trim().parse().ok(),
+                key => {
+                    let Some((index, field)) = key.strip_prefix("children[").and_then(|rest| rest.split_once("]."))
+                    else {
+                        continue;
+                    };
+                    let Ok(index) = index.parse::<usize>() else {
+                        continue;
+                    };
+                    if index < MAX_CHILDREN {
+                        children.entry(index).or_default().set(field, v);
+                    }
+                }
+            }
+        }
+        r.children = children.into_values().collect();
+        r
+    }
+
+    fn input(&self) -> ReferralInput {
+        let opt = |s: &str| Some(s.to_string());
+        ReferralInput {
+            team: self.team.trim().parse().ok(),
+            source: self.source.clone(),
+            referrer: opt(&self.referrer),
+            received_at: opt(&self.received_at),
+            concern: self.concern.clone(),
+            categories: self.categories.clone(),
+            children: self.children.iter().map(RawChild::input).collect(),
+        }
+    }
+}
+
+/// One child's block as the template shows it.
+struct ChildForm {
+    index: usize,
+    number: usize,
+    /// The existing person's id, when the referral is about someone already recorded.
+    person_id: String,
+    /// Who that is, in words.
+    person_label: String,
+    person: Field,
+    given_name: Field,
+    family_name: Field,
+    dob: Field,
+    dob_precision: Field,
+    sex: Field,
+    nhs_number: Field,
+    upn: Field,
+}
+
+#[derive(askama::Template)]
+#[template(path = "referral_new.html")]
+struct NewPage {
+    layout: Layout,
+    errors: FormErrors,
+    team: Field,
+    teams: Vec<Choice>,
+    source: Field,
+    sources: Vec<Choice>,
+    referrer: Field,
+    received_at: Field,
+    concern: Field,
+    categories: Field,
+    category_choices: Vec<Choice>,
+    children_field: Field,
+    children: Vec<ChildForm>,
+    precisions: Vec<Choice>,
+    sexes: Vec<Choice>,
+    can_add_child: bool,
+}
+
+async fn new_page(
+    state: &AppState,
+    user: &PageUser,
+    raw: &RawReferral,
+    errors: FormErrors,
+) -> Result<NewPage, PageError> {
+    let mut children = vec![];
+    for (i, c) in raw.children.iter().enumerate() {
+        let name = |f: &str| format!("children[{i}].{f}");
+        let field = |f: &str, v: &str| Field::new(name(f), v, &errors);
+        let person_label = match c.person_id.trim().parse::<i64>() {
+            Ok(id) if id > 0 => match state.svc.person(&user.actor, PersonId(id)).await {
+                Ok(p) => format!("{}, born {} ({})", p.full_name(), dob_text(&p.dob), p.id.reference()),
+                Err(commands::CommandError::Rejected(domain::Rejection::NotFound(_))) => {
+                    format!("{} (no such person)", PersonId(id).reference())
+                }
+                Err(e) => return Err(e.into()),
+            },
+            _ if c.person_id.trim().is_empty() => String::new(),
+            _ => format!("{} (not a person's id)", c.person_id.trim()),
+        };
+        children.push(ChildForm {
+            index: i,
+            number: i + 1,
+            person_id: c.person_id.trim().to_string(),
+            person_label,
+            person: field("person_id", &c.person_id),
+            given_name: field("given_name", &c.given_name),
+            family_name: field("family_name", &c.family_name),
+            dob: field("dob", &c.dob),
+            dob_precision: field("dob_precision", &c.dob_precision),
+            sex: field("sex", &c.sex),
+            nhs_number: field("nhs_number", &c.nhs_number),
+            upn: field("upn", &c.upn),
+        });
+    }
+    Ok(NewPage {
+        layout: Layout::load(state, user, "/referrals/new").await?,
+        team: Field::new("team", &raw.team, &errors),
+        teams: team_choices(state, user, "Choose a team").await?,
+        source: Field::new("source", &raw.source, &errors),
+        sources: ReferralSource::ALL.iter().map(|s| Choice::new(s.code(), source_label(*s))).collect(),
+        referrer: Field::new("referrer", &raw.referrer, &errors),
+        received_at: Field::new("received_at", &raw.received_at, &errors),
+        concern: Field::new("concern", &raw.concern, &errors),
+        categories: Field::many("categories", raw.categories.clone(), &errors),
+        category_choices: Category::ALL.iter().map(|c| Choice::new(c.code(), category_label(*c))).collect(),
+        children_field: Field::new("children", "", &errors),
+        children,
+        precisions: vec![
+            Choice::new("known", "Known"),
+            Choice::with_hint("estimated", "Estimated", "Give your best estimate of the date"),
+            Choice::with_hint("unknown", "Not known", "Leave the date empty"),
+        ],
+        sexes: vec![Choice::new("female", "Female"), Choice::new("male", "Male"), Choice::new("unknown", "Not known")],
+        can_add_child: raw.children.len() < MAX_CHILDREN,
+        errors,
+    })
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct NewQuery {
+    #[serde(default)]
+    person: Option<String>,
+}
+
+async fn new(State(state): State<AppState>, user: PageUser, Query(q): Query<NewQuery>) -> Result<Response, PageError> {
+    require(&user.actor, Action::CreateReferral)?;
+    let mut child = RawChild::blank();
+    if let Some(p) = q.person.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        let id = PersonId(path_id(p, "person")?);
+        // Only those who may read records may name an existing person (and learn who it is).
+        state.svc.person(&user.actor, id).await?;
+        child = RawChild { person_id: id.0.to_string(), ..RawChild::default() };
+    }
+    let raw = RawReferral {
+        team: user.actor.team.map(|t| t.0.to_string()).unwrap_or_default(),
+        children: vec![child],
+        ..Default::default()
+    };
+    Ok(render(&new_page(&state, &user, &raw, FormErrors::default()).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let mut raw = RawReferral::from_pairs(pairs);
+    user.check_csrf(&raw.csrf)?;
+    require(&user.actor, Action::CreateReferral)?;
+    // Adding or removing a child block re-shows the form; nothing is recorded yet.
+    if let Some(i) = raw.remove_child {
+        if i < raw.children.len() {
+            raw.children.remove(i);
+        }
+        if raw.children.is_empty() {
+            raw.children.push(RawChild::blank());
+        }
+        return Ok(render(&new_page(&state, &user, &raw, FormErrors::default()).await?));
+    }
+    if raw.add_child {
+        if raw.children.len() < MAX_CHILDREN {
+            raw.children.push(RawChild::blank());
+        }
+        return Ok(render(&new_page(&state, &user, &raw, FormErrors::default()).await?));
+    }
+    // A block added and left empty is not a child; the first block always counts.
+    let mut kept: Vec<RawChild> = vec![];
+    for (i, c) in std::mem::take(&mut raw.children).into_iter().enumerate() {
+        if i == 0 || !c.is_blank() {
+            kept.push(c);
+        }
+    }
+    raw.children = kept;
+    match state.svc.create_referral(&user.actor, &raw.input()).await {
+        Ok(id) => Ok(see_other(&format!("/referrals/{}?done=referral", id.0))),
+        Err(e) => {
+            let errors = FormErrors::from_command(e)?.explain_blank(
+                "source",
+                &raw.source,
+                "choose where the information came from",
+            );
+            if raw.children.is_empty() {
+                raw.children.push(RawChild::blank());
+            }
+            Ok(render_invalid(&new_page(&state, &user, &raw, errors).await?))
+        }
+    }
+}
+
+// ------------------------------------------------------------------ one referral
+
+/// A child named in a referral, with their open case for practice staff.
+struct ReferralChild {
+    id: i64,
+    name: String,
+    case: Option<OpenCase>,
+}
+
+/// A child's open case, as the referral page shows it.
+struct OpenCase {
+    id: i64,
+    reference: String,
+    stage: &'static str,
+    worker: String,
+}
+
+/// A referral's details as a summary list.
+struct ReferralSummary {
+    id: i64,
+    reference: String,
+    team: String,
+    source: &'static str,
+    referrer: String,
+    recorded_by: String,
+    received: String,
+    concern: String,
+    categories: String,
+    decision: String,
+    decision_reason: String,
+    decided_by: String,
+    decided: String,
+}
+
+impl ReferralSummary {
+    fn new(r: &ReferralView) -> Self {
+        ReferralSummary {
+            id: r.id.0,
+            reference: r.id.reference(),
+            team: r.team.name.clone(),
+            source: source_label(r.source),
+            referrer: r.referrer.clone().unwrap_or_default(),
+            recorded_by: r.recorded_by.name.clone(),
+            received: when(&r.received_at),
+            concern: r.concern.clone(),
+            categories: categories_text(&r.categories),
+            decision: r.decision.map(|d| d.label().to_string()).unwrap_or_default(),
+            decision_reason: r.decision_reason.clone().unwrap_or_default(),
+            decided_by: r.decided_by.as_ref().map(|b| b.name.clone()).unwrap_or_default(),
+            decided: when_opt(&r.decided_at),
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "referral.html")]
+struct ShowPage {
+    layout: Layout,
+    r: ReferralSummary,
+    children: Vec<ReferralChild>,
+    practice: bool,
+    can_decide: bool,
+    can_allocate: bool,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
+    let actor = &user.actor;
+    let id = ReferralId(path_id(&id, "referral")?);
+    let r = state.svc.referral(actor, id).await?;
+    let practice = permits(actor.role, Action::ViewChildRecords);
+    let mut children = vec![];
+    for c in &r.children {
+        let case = if practice {
+            let open = state
+                .svc
+                .cases(actor, CaseFilter { child: Some(c.id), open_only: true, limit: 1, ..Default::default() })
+                .await?;
+            open.first().map(|k| OpenCase {
+                id: k.id.0,
+                reference: k.id.reference(),
+                stage: k.stage.label(),
+                worker: k.worker.as_ref().map(|w| w.name.clone()).unwrap_or_default(),
+            })
+        } else {
+            None
+        };
+        children.push(ReferralChild { id: c.id.0, name: c.name.clone(), case });
+    }
+    let page = ShowPage {
+        layout: Layout::load(&state, &user, "/referrals").await?.with_notice(q.done.as_deref()),
+        can_decide: r.decision.is_none() && permits(actor.role, Action::DecideReferral),
+        can_allocate: permits(actor.role, Action::AllocateCase),
+        r: ReferralSummary::new(&r),
+        children,
+        practice,
+    };
+    Ok(render(&page))
+}
+
+// ------------------------------------------------------------------ the decision
+
+/// An earlier referral about a child, for the decision page.
+struct PastReferral {
+    id: i64,
+    reference: String,
+    received: String,
+    source: &'static str,
+    categories: String,
+    concern: String,
+    decision: String,
+    reason: String,
+}
+
+/// A case a child has had, for the decision page.
+struct PastCase {
+    reference: String,
+    team: String,
+    stage: &'static str,
+    opened: String,
+    closed: String,
+    closure_reason: String,
+    last_seen: String,
+    open: bool,
+}
+
+/// One child's history.
+struct ChildHistory {
+    id: i64,
+    name: String,
+    dob: String,
+    referrals: Vec<PastReferral>,
+    cases: Vec<PastCase>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "referral_decide.html")]
+struct DecidePage {
+    layout: Layout,
+    errors: FormErrors,
+    r: ReferralSummary,
+    histories: Vec<ChildHistory>,
+    decision: Field,
+    decisions: Vec<Choice>,
+    reason: Field,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct DecideForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide_page(
+    state: &AppState,
+    user: &PageUser,
+    r: &ReferralView,
+    form: &DecideForm,
+    errors: FormErrors,
+) -> Result<DecidePage, PageError> {
+    let actor = &user.actor;
+    let mut histories = vec![];
+    for c in &r.children {
+        let person = state.svc.person(actor, c.id).await?;
+        let referrals =
+            state.svc.referrals(actor, ReferralFilter { child: Some(c.id), limit: 1000, ..Default::default() }).await?;
+        let cases = state.svc.cases(actor, CaseFilter { child: Some(c.id), limit: 1000, ..Default::default() }).await?;
+        histories.push(ChildHistory {
+            id: c.id.0,
+            name: c.name.clone(),
+            dob: dob_text(&person.dob),
+            referrals: referrals
+                .iter()
+                .filter(|p| p.id != r.id)
+                .map(|p| PastReferral {
+                    id: p.id.0,
+                    reference: p.id.reference(),
+                    received: when(&p.received_at),
+                    source: source_label(p.source),
+                    categories: categories_text(&p.categories),
+                    concern: p.concern.clone(),
+                    decision: p.decision.map(|d| d.label().to_string()).unwrap_or_else(|| "Awaiting decision".into()),
+                    reason: p.decision_reason.clone().unwrap_or_default(),
+                })
+                .collect(),
+            cases: cases
+                .iter()
+                .map(|k| PastCase {
+                    reference: k.id.reference(),
+                    team: k.team.name.clone(),
+                    stage: k.stage.label(),
+                    opened: when(&k.opened_at),
+                    closed: when_opt(&k.closed_at),
+                    closure_reason: k.closure_reason.clone().unwrap_or_default(),
+                    last_seen: when_opt(&k.last_seen_at),
+                    open: k.closed_at.is_none(),
+                })
+                .collect(),
+        });
+    }
+    Ok(DecidePage {
+        layout: Layout::load(state, user, "/referrals").await?,
+        r: ReferralSummary::new(r),
+        histories,
+        decision: Field::new("decision", &form.decision, &errors),
+        decisions: Decision::ALL.iter().map(|d| Choice::with_hint(d.code(), d.label(), decision_hint(*d))).collect(),
+        reason: Field::new("reason", &form.reason, &errors),
+        errors,
+    })
+}
+
+async fn decide_form(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    require(&user.actor, Action::DecideReferral)?;
+    let id = ReferralId(path_id(&id, "referral")?);
+    let r = state.svc.referral(&user.actor, id).await?;
+    if r.decision.is_some() {
+        // Decided already: the referral page shows the decision.
+        return Ok(see_other(&format!("/referrals/{}", id.0)));
+    }
+    Ok(render(&decide_page(&state, &user, &r, &DecideForm::default(), FormErrors::default()).await?))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<DecideForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(&form.csrf)?;
+    let id = ReferralId(path_id(&id, "referral")?);
+    let input = DecisionInput { decision: form.decision.clone(), reason: form.reason.clone() };
+    match state.svc.decide_referral(&user.actor, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/referrals/{}?done=decision", id.0))),
+        Err(e) => {
+            let errors =
+                FormErrors::from_command(e)?.explain_blank("decision", &form.decision, "choose what happens next");
+            let r = state.svc.referral(&user.actor, id).await?;
+            Ok(render_invalid(&decide_page(&state, &user, &r, &form, errors).await?))
+        }
+    }
+}

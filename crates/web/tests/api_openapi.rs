@@ -1,0 +1,155 @@
+//! The OpenAPI document: it parses, it describes exactly the routes the router serves,
+//! and its parts hang together. (Every reply in the other API tests is also validated
+//! against it.)
+#![allow(clippy::unwrap_used)]
+
+mod api_support;
+mod support;
+
+use api_support::Doc;
+use axum::http::{Method, StatusCode};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use web::api::{PUBLIC_ROUTES, ROUTES};
+
+const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options", "trace"];
+
+fn documented(doc: &Doc) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc.0["paths"].as_object().unwrap() {
+        for m in item.as_object().unwrap().keys().filter(|k| METHODS.contains(&k.as_str())) {
+            out.insert((m.to_ascii_uppercase(), path.clone()));
+        }
+    }
+    out
+}
+
+fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                out.push(r);
+            }
+            o.values().for_each(|x| walk(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn the_document_lists_exactly_the_routes_served() {
+    let doc = Doc::load();
+    assert!(doc.0["openapi"].as_str().unwrap().starts_with("3.1."));
+    let served: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    assert_eq!(served.len(), ROUTES.len(), "a route is listed twice");
+    let documented = documented(&doc);
+    let missing: Vec<_> = served.difference(&documented).collect();
+    let extra: Vec<_> = documented.difference(&served).collect();
+    assert!(missing.is_empty(), "served but not documented: {missing:?}");
+    assert!(extra.is_empty(), "documented but not served: {extra:?}");
+}
+
+#[test]
+fn every_operation_declares_its_security_and_errors() {
+    let doc = Doc::load();
+    let mut ids = BTreeSet::new();
+    for (method, path) in ROUTES {
+        let op = doc.operation(method, path).unwrap();
+        let what = format!("{method} {path}");
+        assert!(ids.insert(op["operationId"].as_str().unwrap().to_string()), "{what}: duplicate operationId");
+        let responses = op["responses"].as_object().unwrap();
+        let has = |s: &str| responses.contains_key(s);
+        let public = PUBLIC_ROUTES.contains(&(*method, *path));
+        if public {
+            assert_eq!(op["security"], serde_json::json!([]), "{what} is public and must say so");
+        } else {
+            assert!(op.get("security").is_none(), "{what} must use the document's security");
+            assert!(has("401"), "{what}: 401");
+        }
+        if path.contains("{id}") {
+            assert!(has("404"), "{what}: 404 for a missing or malformed id");
+            let params = doc.0["paths"][path]["parameters"].as_array().unwrap();
+            assert!(params.iter().any(|p| doc.resolve(p)["name"] == "id"), "{what}: the id parameter");
+        }
+        if op.get("requestBody").is_some() {
+            assert!(has("415") && has("422"), "{what}: 415 and 422 for bodies");
+        }
+        if op
+            .get("parameters")
+            .is_some_and(|p| p.as_array().is_some_and(|a| a.iter().any(|p| doc.resolve(p)["in"] == "query")))
+        {
+            assert!(has("422"), "{what}: 422 for bad query parameters");
+        }
+        assert!(responses.keys().any(|s| s.starts_with('2')), "{what}: a success response");
+        for (status, r) in responses {
+            let r = doc.resolve(r);
+            if let Some(content) = r.get("content").and_then(Value::as_object) {
+                let media = if status.starts_with('2') { "application/json" } else { "application/problem+json" };
+                assert!(content.contains_key(media), "{what} {status}: {media}");
+                if !status.starts_with('2') {
+                    assert_eq!(content[media]["schema"]["$ref"], "#/components/schemas/Problem", "{what} {status}");
+                }
+            }
+        }
+    }
+    let schemes = doc.0["components"]["securitySchemes"].as_object().unwrap();
+    assert_eq!(schemes["bearerAuth"]["scheme"], "bearer");
+    assert_eq!(schemes["cookieAuth"]["in"], "cookie");
+    assert_eq!(schemes["cookieAuth"]["name"], web::SESSION_COOKIE);
+}
+
+#[test]
+fn every_reference_resolves_and_every_schema_compiles() {
+    let doc = Doc::load();
+    let mut refs = vec![];
+    walk(&doc.0, &mut refs);
+    assert!(refs.len() > 50);
+    for r in refs {
+        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("only local references: {r}"));
+        assert!(doc.0.pointer(pointer).is_some(), "dangling reference {r}");
+    }
+    for (name, schema) in doc.0["components"]["schemas"].as_object().unwrap() {
+        let _ = doc.validator(schema);
+        assert!(!name.is_empty());
+    }
+    // The problem schema accepts what the server sends and refuses what it must not.
+    let problem = doc.validator(&serde_json::json!({"$ref": "#/components/schemas/Problem"}));
+    let good = serde_json::json!({"type": "https://safeguard.invalid/problems/invalid-input", "title": "t", "status": 422, "detail": "d",
+        "errors": [{"field": "children[0].nhs_number", "message": "m"}]});
+    assert!(problem.is_valid(&good));
+    assert!(!problem.is_valid(&serde_json::json!({"title": "t", "status": 422, "detail": "d"})));
+    // Nullable timestamps are still checked as timestamps.
+    let case = doc.validator(&serde_json::json!({"$ref": "#/components/schemas/NullableTimestamp"}));
+    assert!(case.is_valid(&Value::Null) && case.is_valid(&serde_json::json!("2026-03-02T09:00:00Z")));
+    assert!(!case.is_valid(&serde_json::json!("next tuesday")));
+}
+
+app_test!(the_router_serves_every_listed_route_and_the_document, |app| async move {
+    // Each listed route answers (it is not the fallback's 404): 401 without credentials,
+    // except the public ones.
+    for (method, path) in ROUTES {
+        let url = format!("/api/v1{}", path.replace("{id}", "1"));
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let body = (method != Method::GET).then(|| serde_json::json!({}));
+        let r = app.api(method.clone(), &url, None, body).await;
+        let expected = match (method.as_str(), *path) {
+            ("POST", "/auth/token") => StatusCode::UNPROCESSABLE_ENTITY,
+            ("GET", "/openapi.json") => StatusCode::OK,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        assert_eq!(r.status, expected, "{method} {url}: {}", r.body);
+    }
+    let served = app.api(Method::GET, "/api/v1/openapi.json", None, None).await;
+    assert_eq!(served.headers.get("content-type").unwrap(), "application/json");
+    assert_eq!(served.json(), Doc::load().0);
+
+    // Unknown routes and methods are problems too.
+    let r = app.api(Method::GET, "/api/v1/no-such-thing", None, None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.headers.get("content-type").unwrap(), "application/problem+json");
+    assert_eq!(r.json()["status"], 404);
+    let r = app.api(Method::DELETE, "/api/v1/people", None, None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers.get("content-type").unwrap(), "application/problem+json");
+});
