@@ -12,7 +12,7 @@ use domain::ids::{PersonId, ReferralId};
 use domain::practice::ThresholdOutcome;
 use domain::timer::TimerKind;
 use jiff::Timestamp;
-use store::{AuditActor, DueTimer, Tx};
+use store::{AuditActor, DueTimer, Preload, Tx};
 
 /// How many timers one transaction fires at most.
 pub const BATCH: i64 = 200;
@@ -31,6 +31,46 @@ fn person(subject: &str) -> Option<PersonId> {
         Subject::Child(p) => Some(p),
         _ => None,
     }
+}
+
+/// What firing `due` will read, to load in a few statements before the first.
+fn preload(due: &[DueTimer]) -> Preload {
+    let mut p = Preload::default();
+    for t in due {
+        match t.kind {
+            TimerKind::ReferralDecisionDue => {
+                if let Some(r) = t.subject.strip_prefix("referral:").and_then(|s| s.parse().ok()).map(ReferralId) {
+                    p.referrals.push(r);
+                    p.subjects.push(Subject::Referral(r));
+                }
+            }
+            TimerKind::VisitDue
+            | TimerKind::AssessmentDue
+            | TimerKind::IcpcDue
+            | TimerKind::CaseUnallocatedDue
+            | TimerKind::ThresholdReviewDue => {
+                if let Some(child) = person(&t.subject) {
+                    p.children.push(child);
+                    p.subjects.push(Subject::Child(child));
+                }
+            }
+            TimerKind::EscalationAck | TimerKind::EscalationResolve | TimerKind::EscalationReminder => {
+                if let Some(e) = t.subject.strip_prefix("escalation:").and_then(|s| s.parse().ok()).map(EscalationId) {
+                    p.escalations.push(e);
+                }
+            }
+            TimerKind::ReviewConferenceDue | TimerKind::FlagWindow => {}
+        }
+    }
+    p.children.sort();
+    p.children.dedup();
+    p.referrals.sort();
+    p.referrals.dedup();
+    p.subjects.sort();
+    p.subjects.dedup();
+    p.escalations.sort();
+    p.escalations.dedup();
+    p
 }
 
 impl Service {
@@ -60,6 +100,8 @@ impl Service {
         if due.is_empty() {
             return Ok(Sweep::default());
         }
+        tx.mark_fired(&due, now).await?;
+        tx.preload(&preload(&due)).await?;
         let mut failed_at = None;
         for (i, t) in due.iter().enumerate() {
             if let Err(e) = self.fire(&mut tx, t, now).await {
@@ -81,6 +123,7 @@ impl Service {
             if !still_due {
                 continue;
             }
+            tx.mark_fired(std::slice::from_ref(t), now).await?;
             match self.fire(&mut tx, t, now).await {
                 Ok(()) => {
                     tx.commit().await?;
@@ -99,10 +142,9 @@ impl Service {
         Ok(sweep)
     }
 
-    /// Fires one claimed timer inside `tx`: marks it, decides what follows, and records
-    /// one audit entry when anything happened.
+    /// Fires one claimed (and marked) timer inside `tx`: decides what follows, and
+    /// records one audit entry when anything happened.
     async fn fire(&self, tx: &mut Tx, t: &DueTimer, now: Timestamp) -> Result<()> {
-        tx.mark_fired(t, now).await?;
         let policy = self.policy_in(tx).await?;
         let ctx = Ctx { policy: &policy, calendar: self.calendar(), now };
         if t.kind.is_deadline() {

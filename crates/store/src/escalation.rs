@@ -1,11 +1,12 @@
 //! Loading what the escalation engine and the sweeper need, inside a transaction.
 
 use crate::load::code;
+use crate::memo::OpenCase;
 use crate::time::{from_micros, to_micros};
 use crate::{StoreError, Tx};
 use domain::escalation::{Escalation, EscalationId, EscalationState, Line, StaffStatus, Subject, Trigger};
 use domain::flags::{ChildHistory, Flag, Happening, HappeningKind};
-use domain::ids::{PersonId, StaffId, TeamId};
+use domain::ids::{PersonId, ReferralId, StaffId, TeamId};
 use domain::practice::ThresholdOutcome;
 use domain::timer::TimerKind;
 use domain::visit::VisitOutcome;
@@ -27,6 +28,19 @@ pub struct DueTimer {
     pub due_at: Timestamp,
     /// What it was set for.
     pub token: i64,
+}
+
+/// What a batch of timers will read, to load in a few statements ([`Tx::preload`]).
+#[derive(Debug, Clone, Default)]
+pub struct Preload {
+    /// Referrals (locked).
+    pub referrals: Vec<ReferralId>,
+    /// Children whose open case is read.
+    pub children: Vec<PersonId>,
+    /// Subjects whose open escalations are read (locked).
+    pub subjects: Vec<Subject>,
+    /// Escalations (locked).
+    pub escalations: Vec<EscalationId>,
 }
 
 /// The moments on a child's open case that the timescales count from.
@@ -89,16 +103,76 @@ impl Tx {
         trigger: Trigger,
         subject: &Subject,
     ) -> Result<Option<Escalation>, StoreError> {
+        let key = (trigger.code(), subject.key());
+        if let Some(known) = self.memo.open.get(&key) {
+            return Ok(known.and_then(|id| self.memo.escalations.get(&id).cloned()));
+        }
+        if self.memo.subjects_loaded.contains(&key.1) {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {ESC_COLUMNS} FROM escalations WHERE trigger = $1 AND subject = $2 AND state <> 'resolved'{}",
             self.for_update()
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(trigger.code())
-            .bind(subject.key())
-            .fetch_optional(self.conn())
+            .bind(key.1.clone())
+            .fetch_optional(self.db().await?)
             .await?;
-        row.as_ref().map(escalation_from_row).transpose()
+        let found = row.as_ref().map(escalation_from_row).transpose()?;
+        self.remember(found.iter().cloned());
+        self.memo.open.insert(key, found.as_ref().map(|e| e.id));
+        Ok(found)
+    }
+
+    /// Remembers escalations read (locked) in this transaction.
+    fn remember(&mut self, found: impl IntoIterator<Item = Escalation>) {
+        for e in found {
+            if e.state != EscalationState::Resolved {
+                self.memo.open.insert((e.trigger.code(), e.subject.key()), Some(e.id));
+            }
+            self.memo.escalations.insert(e.id, e);
+        }
+    }
+
+    /// Loads (and locks) every open escalation about each of `subjects`, and the
+    /// escalations `ids`, in two statements, for what follows to read.
+    pub(crate) async fn load_escalations(
+        &mut self,
+        subjects: &[Subject],
+        ids: &[EscalationId],
+    ) -> Result<(), StoreError> {
+        if !subjects.is_empty() {
+            let sql = format!(
+                "SELECT {ESC_COLUMNS} FROM escalations WHERE subject IN ({}) AND state <> 'resolved' ORDER BY id{}",
+                crate::load::placeholders(1, subjects.len()),
+                self.for_update()
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for s in subjects {
+                q = q.bind(s.key());
+            }
+            let rows = q.fetch_all(self.db().await?).await?;
+            let found = rows.iter().map(escalation_from_row).collect::<Result<Vec<_>, _>>()?;
+            self.remember(found);
+            self.memo.subjects_loaded.extend(subjects.iter().map(Subject::key));
+        }
+        let ids: Vec<EscalationId> = ids.iter().filter(|id| !self.memo.escalations.contains_key(id)).copied().collect();
+        if !ids.is_empty() {
+            let sql = format!(
+                "SELECT {ESC_COLUMNS} FROM escalations WHERE id IN ({}) ORDER BY id{}",
+                crate::load::placeholders(1, ids.len()),
+                self.for_update()
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in &ids {
+                q = q.bind(id.0);
+            }
+            let rows = q.fetch_all(self.db().await?).await?;
+            let found = rows.iter().map(escalation_from_row).collect::<Result<Vec<_>, _>>()?;
+            self.remember(found);
+        }
+        Ok(())
     }
 
     /// Every open escalation about a subject, locked.
@@ -107,15 +181,20 @@ impl Tx {
             "SELECT {ESC_COLUMNS} FROM escalations WHERE subject = $1 AND state <> 'resolved' ORDER BY id{}",
             self.for_update()
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject.key()).fetch_all(self.conn()).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject.key()).fetch_all(self.db().await?).await?;
         rows.iter().map(escalation_from_row).collect()
     }
 
     /// One escalation, locked.
     pub async fn escalation(&mut self, id: EscalationId) -> Result<Option<Escalation>, StoreError> {
+        if let Some(e) = self.memo.escalations.get(&id) {
+            return Ok(Some(e.clone()));
+        }
         let sql = format!("SELECT {ESC_COLUMNS} FROM escalations WHERE id = $1{}", self.for_update());
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await?;
-        row.as_ref().map(escalation_from_row).transpose()
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.db().await?).await?;
+        let found = row.as_ref().map(escalation_from_row).transpose()?;
+        self.remember(found.iter().cloned());
+        Ok(found)
     }
 
     /// The people who hold each level for a team; level 4 is the longest-serving
@@ -129,7 +208,7 @@ impl Tx {
             && let Some(r) =
                 sqlx::query("SELECT team_manager_id, service_manager_id, head_of_service_id FROM teams WHERE id = $1")
                     .bind(t.0)
-                    .fetch_optional(self.conn())
+                    .fetch_optional(self.db().await?)
                     .await?
         {
             line.levels[0] = r.try_get::<Option<i64>, _>("team_manager_id")?.map(StaffId);
@@ -137,7 +216,7 @@ impl Tx {
             line.levels[2] = r.try_get::<Option<i64>, _>("head_of_service_id")?.map(StaffId);
         }
         line.levels[3] = sqlx::query("SELECT id FROM staff WHERE role = 'director' AND active = 1 ORDER BY id LIMIT 1")
-            .fetch_optional(self.conn())
+            .fetch_optional(self.db().await?)
             .await?
             .map(|r| r.try_get::<i64, _>("id").map(StaffId))
             .transpose()?;
@@ -154,6 +233,9 @@ impl Tx {
         now: Timestamp,
         count_up_to: i64,
     ) -> Result<BTreeMap<StaffId, StaffStatus>, StoreError> {
+        if let Some(known) = self.remembered_statuses(people, now, count_up_to) {
+            return Ok(known);
+        }
         let mut out = BTreeMap::new();
         let mut wanted: Vec<StaffId> = people.to_vec();
         // Two rounds at most: the people, then any deputies not among them.
@@ -175,7 +257,7 @@ impl Tx {
             for p in &wanted {
                 q = q.bind(p.0);
             }
-            let rows = q.fetch_all(self.conn()).await?;
+            let rows = q.fetch_all(self.db().await?).await?;
             let mut deputies = vec![];
             for r in rows {
                 let absent_until: Option<i64> = r.try_get("absent_until")?;
@@ -193,33 +275,90 @@ impl Tx {
             }
             wanted = deputies;
         }
+        if self.memo.staff.read_as != Some((now, count_up_to)) {
+            self.memo.staff = crate::memo::StaffMemo { read_as: Some((now, count_up_to)), ..Default::default() };
+        }
+        self.memo.staff.status.extend(out.iter().map(|(id, s)| (*id, s.clone())));
         Ok(out)
+    }
+
+    /// The statuses of `people` and their deputies, if all are remembered as read with
+    /// the same `now` and bound.
+    fn remembered_statuses(
+        &self,
+        people: &[StaffId],
+        now: Timestamp,
+        count_up_to: i64,
+    ) -> Option<BTreeMap<StaffId, StaffStatus>> {
+        let memo = &self.memo.staff;
+        if memo.read_as != Some((now, count_up_to)) {
+            return None;
+        }
+        let mut out = BTreeMap::new();
+        for p in people {
+            let s = memo.status.get(p)?;
+            if let Some(d) = s.deputy {
+                out.insert(d, memo.status.get(&d)?.clone());
+            }
+            out.insert(*p, s.clone());
+        }
+        Some(out)
     }
 
     /// The moments a child's open case counts from, if the child has an open case.
     pub async fn case_times(&mut self, child: PersonId) -> Result<Option<CaseTimes>, StoreError> {
-        let row = sqlx::query(
-            "SELECT c.plan_started_at, c.assessment_completed_at, c.s47_started_at, c.icpc_at, c.last_review_conference_at,
-                    c.last_seen_at, c.last_visit_at, r.received_at
+        Ok(self.open_case(child).await?.map(|c| c.times))
+    }
+
+    async fn open_case(&mut self, child: PersonId) -> Result<Option<OpenCase>, StoreError> {
+        if !self.memo.cases.contains_key(&child) {
+            self.load_open_cases(&[child]).await?;
+        }
+        Ok(self.memo.cases.get(&child).cloned().flatten())
+    }
+
+    /// Loads the open cases of several children in one statement, for what follows to read.
+    pub(crate) async fn load_open_cases(&mut self, children: &[PersonId]) -> Result<(), StoreError> {
+        if children.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT c.person_id, c.team_id, c.worker_id, c.stage, c.plan_started_at, c.assessment_completed_at,
+                    c.s47_started_at, c.icpc_at, c.last_review_conference_at, c.last_seen_at, c.last_visit_at, r.received_at
                FROM cases c JOIN referrals r ON r.id = c.referral_id
-              WHERE c.person_id = $1 AND c.closed_at IS NULL",
-        )
-        .bind(child.0)
-        .fetch_optional(self.conn())
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let t =
-            |c: &str| -> Result<Option<Timestamp>, StoreError> { Ok(r.try_get::<Option<i64>, _>(c)?.map(from_micros)) };
-        Ok(Some(CaseTimes {
-            plan_started_at: t("plan_started_at")?,
-            assessment_completed_at: t("assessment_completed_at")?,
-            s47_started_at: t("s47_started_at")?,
-            icpc_at: t("icpc_at")?,
-            last_review_conference_at: t("last_review_conference_at")?,
-            last_seen_at: t("last_seen_at")?,
-            last_visit_at: t("last_visit_at")?,
-            referral_received_at: t("received_at")?,
-        }))
+              WHERE c.person_id IN ({}) AND c.closed_at IS NULL",
+            crate::load::placeholders(1, children.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for c in children {
+            q = q.bind(c.0);
+        }
+        let rows = q.fetch_all(self.db().await?).await?;
+        for c in children {
+            self.memo.cases.insert(*c, None);
+        }
+        for r in rows {
+            let t = |c: &str| -> Result<Option<Timestamp>, StoreError> {
+                Ok(r.try_get::<Option<i64>, _>(c)?.map(from_micros))
+            };
+            let case = OpenCase {
+                team: TeamId(r.try_get("team_id")?),
+                worker: r.try_get::<Option<i64>, _>("worker_id")?.map(StaffId),
+                stage: r.try_get("stage")?,
+                times: CaseTimes {
+                    plan_started_at: t("plan_started_at")?,
+                    assessment_completed_at: t("assessment_completed_at")?,
+                    s47_started_at: t("s47_started_at")?,
+                    icpc_at: t("icpc_at")?,
+                    last_review_conference_at: t("last_review_conference_at")?,
+                    last_seen_at: t("last_seen_at")?,
+                    last_visit_at: t("last_visit_at")?,
+                    referral_received_at: t("received_at")?,
+                },
+            };
+            self.memo.cases.insert(PersonId(r.try_get("person_id")?), Some(case));
+        }
+        Ok(())
     }
 
     /// Everything the flag rules count for a child, in one round trip.
@@ -234,7 +373,7 @@ impl Tx {
                         WHERE person_id = $1 AND closed_at IS NULL AND stage = 'cp' AND plan_started_at IS NOT NULL",
         )
         .bind(child.0)
-        .fetch_all(self.conn())
+        .fetch_all(self.db().await?)
         .await?;
         let mut history = ChildHistory::default();
         for r in rows {
@@ -283,7 +422,7 @@ impl Tx {
     pub async fn raised_flags(&mut self, child: PersonId) -> Result<Vec<Flag>, StoreError> {
         sqlx::query("SELECT flag FROM flags WHERE person_id = $1 AND cleared_at IS NULL ORDER BY flag")
             .bind(child.0)
-            .fetch_all(self.conn())
+            .fetch_all(self.db().await?)
             .await?
             .iter()
             .map(|r| code("flags", &r.try_get::<String, _>("flag")?, Flag::parse))
@@ -296,7 +435,7 @@ impl Tx {
             "SELECT id, outcome, reason, decided_at FROM threshold_decisions WHERE person_id = $1 ORDER BY decided_at DESC, id DESC LIMIT 1",
         )
         .bind(child.0)
-        .fetch_optional(self.conn())
+        .fetch_optional(self.db().await?)
         .await?;
         row.map(|r| {
             Ok(LatestThreshold {
@@ -315,7 +454,7 @@ impl Tx {
             return Ok(p.clone());
         }
         let row = sqlx::query("SELECT version, body FROM policies ORDER BY version DESC LIMIT 1")
-            .fetch_optional(self.conn())
+            .fetch_optional(self.db().await?)
             .await?;
         let p = row.map(|r| Ok::<_, StoreError>((r.try_get("version")?, r.try_get("body")?))).transpose()?;
         self.memo.policy = Some(p.clone());
@@ -334,7 +473,7 @@ impl Tx {
             "SELECT id, kind, subject, due_at, token FROM timers WHERE state = 'scheduled' AND due_at <= $1 ORDER BY due_at, id LIMIT $2{lock}"
         );
         let rows =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_micros(now)).bind(limit).fetch_all(self.conn()).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_micros(now)).bind(limit).fetch_all(self.db().await?).await?;
         rows.iter()
             .map(|r| {
                 Ok(DueTimer {
@@ -348,17 +487,43 @@ impl Tx {
             .collect()
     }
 
-    /// Marks a claimed timer as handled: deadlines stay outstanding (`fired`, i.e.
-    /// overdue) until met; everything else is `done`.
-    pub async fn mark_fired(&mut self, timer: &DueTimer, now: Timestamp) -> Result<(), StoreError> {
-        let state = if timer.kind.is_deadline() { "fired" } else { "done" };
-        sqlx::query("UPDATE timers SET state = $2, updated_at = $3 WHERE id = $1 AND state = 'scheduled'")
-            .bind(timer.id)
-            .bind(state)
-            .bind(to_micros(now))
-            .execute(self.conn())
-            .await?;
+    /// Marks claimed timers as handled: deadlines stay outstanding (`fired`, i.e.
+    /// overdue) until met; everything else is `done`. One statement for each.
+    pub async fn mark_fired(&mut self, timers: &[DueTimer], now: Timestamp) -> Result<(), StoreError> {
+        let (deadlines, others): (Vec<&DueTimer>, Vec<&DueTimer>) = timers.iter().partition(|t| t.kind.is_deadline());
+        for (state, group) in [("fired", deadlines), ("done", others)] {
+            if group.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "UPDATE timers SET state = $1, updated_at = $2 WHERE state = 'scheduled' AND id IN ({})",
+                crate::load::placeholders(3, group.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(state).bind(to_micros(now));
+            for t in group {
+                q = q.bind(t.id);
+            }
+            q.execute(self.db().await?).await?;
+        }
         Ok(())
+    }
+
+    /// Loads, in a few statements, what firing a batch of timers will read: the
+    /// referrals, the children's open cases, the open escalations about the subjects and
+    /// the escalations the timers are for. What is not loaded is read when needed.
+    pub async fn preload(&mut self, batch: &Preload) -> Result<(), StoreError> {
+        self.load_referrals(&batch.referrals).await?;
+        self.load_escalations(&batch.subjects, &batch.escalations).await?;
+        // The children the escalations are about, too: routing reads their cases.
+        let mut children = batch.children.clone();
+        children.extend(batch.escalations.iter().filter_map(|id| match self.memo.escalations.get(id)?.subject {
+            Subject::Child(c) => Some(c),
+            _ => None,
+        }));
+        children.sort();
+        children.dedup();
+        children.retain(|c| !self.memo.cases.contains_key(c));
+        self.load_open_cases(&children).await
     }
 
     /// Whether the police have been asked to check on a child since `since`.
@@ -366,7 +531,7 @@ impl Tx {
         Ok(sqlx::query("SELECT person_id FROM welfare_checks WHERE person_id = $1 AND requested_at >= $2 LIMIT 1")
             .bind(child.0)
             .bind(to_micros(since))
-            .fetch_optional(self.conn())
+            .fetch_optional(self.db().await?)
             .await?
             .is_some())
     }
@@ -376,7 +541,7 @@ impl Tx {
         sqlx::query("UPDATE timers SET state = 'failed', updated_at = $2 WHERE id = $1 AND state = 'scheduled'")
             .bind(id)
             .bind(to_micros(now))
-            .execute(self.conn())
+            .execute(self.db().await?)
             .await?;
         Ok(())
     }
@@ -388,7 +553,7 @@ impl Tx {
                FROM staff s WHERE s.id = $1",
         )
         .bind(worker.0)
-        .fetch_optional(self.conn())
+        .fetch_optional(self.db().await?)
         .await?;
         row.map(|r| Ok((r.try_get::<i64, _>("n")? as f64, r.try_get::<f64, _>("fte")?))).transpose()
     }
@@ -398,18 +563,7 @@ impl Tx {
         &mut self,
         child: PersonId,
     ) -> Result<Option<(TeamId, Option<StaffId>, String)>, StoreError> {
-        let row = sqlx::query("SELECT team_id, worker_id, stage FROM cases WHERE person_id = $1 AND closed_at IS NULL")
-            .bind(child.0)
-            .fetch_optional(self.conn())
-            .await?;
-        row.map(|r| {
-            Ok((
-                TeamId(r.try_get("team_id")?),
-                r.try_get::<Option<i64>, _>("worker_id")?.map(StaffId),
-                r.try_get("stage")?,
-            ))
-        })
-        .transpose()
+        Ok(self.open_case(child).await?.map(|c| (c.team, c.worker, c.stage)))
     }
 
     /// The team of the latest referral about a child: who answers for a child with no open
@@ -421,15 +575,17 @@ impl Tx {
               WHERE rc.person_id = $1 ORDER BY r.received_at DESC, r.id DESC LIMIT 1",
         )
         .bind(child.0)
-        .fetch_optional(self.conn())
+        .fetch_optional(self.db().await?)
         .await?;
         row.map(|r| Ok(TeamId(r.try_get("team_id")?))).transpose()
     }
 
     /// The team a worker belongs to.
     pub async fn staff_team(&mut self, staff: StaffId) -> Result<Option<TeamId>, StoreError> {
-        let row =
-            sqlx::query("SELECT team_id FROM staff WHERE id = $1").bind(staff.0).fetch_optional(self.conn()).await?;
+        let row = sqlx::query("SELECT team_id FROM staff WHERE id = $1")
+            .bind(staff.0)
+            .fetch_optional(self.db().await?)
+            .await?;
         Ok(row.and_then(|r| r.try_get::<Option<i64>, _>("team_id").ok().flatten()).map(TeamId))
     }
 }

@@ -5,8 +5,10 @@
 //! events are applied to the tables and appended to the audit log in the same
 //! transaction, so a change and its trail commit together or not at all.
 
+mod buffer;
 mod escalation;
 mod load;
+mod memo;
 mod migrate;
 mod projection;
 pub mod query;
@@ -16,7 +18,7 @@ mod tx;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use escalation::{CaseTimes, DueTimer, LatestThreshold};
+pub use escalation::{CaseTimes, DueTimer, LatestThreshold, Preload};
 pub use load::{StaffCredentials, session_actor, staff_credentials, token_actor};
 pub use time::{from_micros, to_micros};
 pub use tx::{AuditActor, Tx};

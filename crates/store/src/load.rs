@@ -10,6 +10,7 @@ use domain::staff::{Agency, Fte, Role};
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// Reads a coded column back into its domain type, reporting corruption clearly.
 pub(crate) fn code<T>(table: &'static str, raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, StoreError> {
@@ -88,28 +89,56 @@ pub async fn token_actor(store: &crate::Store, token_hash: &str) -> Result<Optio
 impl Tx {
     /// A referral as the decision rules see it, locked for the rest of the transaction.
     pub async fn referral_state(&mut self, id: ReferralId) -> Result<Option<ReferralState>, StoreError> {
-        let sql =
-            format!("SELECT id, team_id, received_at, decision FROM referrals WHERE id = $1{}", self.for_update());
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await? else {
-            return Ok(None);
-        };
-        let children = sqlx::query("SELECT person_id FROM referral_children WHERE referral_id = $1 ORDER BY person_id")
-            .bind(id.0)
-            .fetch_all(self.conn())
-            .await?
-            .iter()
-            .map(|r| r.try_get::<i64, _>("person_id").map(PersonId))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(ReferralState {
-            id,
-            team: TeamId(row.try_get("team_id")?),
-            received_at: from_micros(row.try_get("received_at")?),
-            children,
-            decision: match row.try_get::<Option<String>, _>("decision")? {
-                Some(d) => Some(code("referrals", &d, Decision::parse)?),
-                None => None,
-            },
-        }))
+        if !self.memo.referrals.contains_key(&id) {
+            self.load_referrals(&[id]).await?;
+        }
+        Ok(self.memo.referrals.get(&id).cloned().flatten())
+    }
+
+    /// Loads (and locks) several referrals in two statements, for what follows to read.
+    pub(crate) async fn load_referrals(&mut self, ids: &[ReferralId]) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let list = placeholders(1, ids.len());
+        let sql = format!(
+            "SELECT id, team_id, received_at, decision FROM referrals WHERE id IN ({list}) ORDER BY id{}",
+            self.for_update()
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id.0);
+        }
+        let rows = q.fetch_all(self.db().await?).await?;
+        let sql = format!(
+            "SELECT referral_id, person_id FROM referral_children WHERE referral_id IN ({list}) ORDER BY referral_id, person_id"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id.0);
+        }
+        let mut children: HashMap<i64, Vec<PersonId>> = HashMap::new();
+        for r in q.fetch_all(self.db().await?).await? {
+            children.entry(r.try_get("referral_id")?).or_default().push(PersonId(r.try_get("person_id")?));
+        }
+        for id in ids {
+            self.memo.referrals.insert(*id, None);
+        }
+        for row in rows {
+            let id = ReferralId(row.try_get("id")?);
+            let state = ReferralState {
+                id,
+                team: TeamId(row.try_get("team_id")?),
+                received_at: from_micros(row.try_get("received_at")?),
+                children: children.remove(&id.0).unwrap_or_default(),
+                decision: match row.try_get::<Option<String>, _>("decision")? {
+                    Some(d) => Some(code("referrals", &d, Decision::parse)?),
+                    None => None,
+                },
+            };
+            self.memo.referrals.insert(id, Some(state));
+        }
+        Ok(())
     }
 
     /// A case as the rules see it, locked for the rest of the transaction.
@@ -118,7 +147,7 @@ impl Tx {
             "SELECT id, person_id, team_id, stage, opened_at, worker_id FROM cases WHERE id = $1{}",
             self.for_update()
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.db().await?).await?;
         row.map(|r| case_from_row(&r)).transpose()
     }
 
@@ -129,7 +158,7 @@ impl Tx {
              WHERE person_id = $1 AND closed_at IS NULL{}",
             self.for_update()
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(child.0).fetch_optional(self.conn()).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(child.0).fetch_optional(self.db().await?).await?;
         row.map(|r| case_from_row(&r)).transpose()
     }
 
@@ -137,13 +166,13 @@ impl Tx {
     /// the same worker cannot both slip under the cap.
     pub async fn worker_state(&mut self, id: StaffId, cap_per_fte: f64) -> Result<Option<WorkerState>, StoreError> {
         let sql = format!("SELECT id, name, role, team_id, active, fte FROM staff WHERE id = $1{}", self.for_update());
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.conn()).await? else {
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.db().await?).await? else {
             return Ok(None);
         };
         let load =
             sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE worker_id = $1 AND closed_at IS NULL")
                 .bind(id.0)
-                .fetch_one(self.conn())
+                .fetch_one(self.db().await?)
                 .await?
                 .try_get::<i64, _>("n")?;
         Ok(Some(WorkerState {
@@ -160,19 +189,19 @@ impl Tx {
 
     /// Whether a person exists.
     pub async fn person_exists(&mut self, id: PersonId) -> Result<bool, StoreError> {
-        exists(self.conn(), "SELECT id FROM people WHERE id = $1", id.0).await
+        exists(self.db().await?, "SELECT id FROM people WHERE id = $1", id.0).await
     }
 
     /// Whether a team exists.
     pub async fn team_exists(&mut self, id: TeamId) -> Result<bool, StoreError> {
-        exists(self.conn(), "SELECT id FROM teams WHERE id = $1", id.0).await
+        exists(self.db().await?, "SELECT id FROM teams WHERE id = $1", id.0).await
     }
 
     /// A member of staff's role and team, if they exist.
     pub async fn staff_actor(&mut self, id: StaffId) -> Result<Option<Actor>, StoreError> {
         let row = sqlx::query("SELECT id, login, role, team_id, agency FROM staff WHERE id = $1")
             .bind(id.0)
-            .fetch_optional(self.conn())
+            .fetch_optional(self.db().await?)
             .await?;
         row.map(|r| actor_from_row(&r)).transpose()
     }
@@ -181,7 +210,7 @@ impl Tx {
     pub async fn login_taken(&mut self, login: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT id FROM staff WHERE login = $1")
             .bind(login.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional(self.db().await?)
             .await?
             .is_some())
     }
@@ -190,7 +219,7 @@ impl Tx {
     pub async fn team_name_taken(&mut self, name: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query("SELECT id FROM teams WHERE name = $1")
             .bind(name.to_string())
-            .fetch_optional(self.conn())
+            .fetch_optional(self.db().await?)
             .await?
             .is_some())
     }
@@ -209,4 +238,9 @@ fn case_from_row(r: &AnyRow) -> Result<CaseState, StoreError> {
         opened_at: from_micros(r.try_get("opened_at")?),
         worker: r.try_get::<Option<i64>, _>("worker_id")?.map(StaffId),
     })
+}
+
+/// `$first, $first+1, …` for an `IN (…)` list of `n` values.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }

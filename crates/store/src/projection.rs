@@ -1,5 +1,6 @@
 //! Applying events to the tables. Nothing writes a table except through here.
 
+use crate::buffer::Deferred;
 use crate::time::to_micros;
 use crate::{StoreError, Tx};
 use domain::event::Event;
@@ -7,7 +8,83 @@ use jiff::Timestamp;
 
 pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(), StoreError> {
     let now = to_micros(at);
-    let c = tx.conn();
+    // Rows nothing reads back before commit wait in the write buffer.
+    match event {
+        Event::EscalationRaised {
+            escalation,
+            trigger,
+            subject,
+            team,
+            level,
+            assignee,
+            routed_from,
+            routing_reason,
+            detail,
+            at,
+        } => {
+            let at = to_micros(*at);
+            tx.buffer.push(
+                Deferred::Escalation,
+                vec![
+                    escalation.0.into(),
+                    trigger.code().into(),
+                    subject.key().into(),
+                    team.map(|t| t.0).into(),
+                    i64::from(*level).into(),
+                    assignee.0.into(),
+                    "open".into(),
+                    detail.clone().into(),
+                    at.into(),
+                    at.into(),
+                ],
+            );
+            let r = routing_reason.map(|r| r.code());
+            history(
+                tx,
+                escalation.0,
+                at,
+                "raised",
+                Some(*level),
+                Some(assignee.0),
+                r,
+                routed_from.map(|r| r.0),
+                None,
+                Some(detail),
+            );
+            return Ok(());
+        }
+        Event::EscalationReminded { escalation, level, assignee, at } => {
+            let at = to_micros(*at);
+            history(tx, escalation.0, at, "reminded", Some(*level), Some(assignee.0), None, None, None, None);
+            return Ok(());
+        }
+        Event::EscalationRepeated { escalation, detail, at } => {
+            history(tx, escalation.0, to_micros(*at), "repeated", None, None, None, None, None, Some(detail));
+            return Ok(());
+        }
+        Event::NotificationQueued { to, about, text, at } => {
+            tx.buffer.push(
+                Deferred::Notification,
+                vec![
+                    to.0.into(),
+                    about.map(|e| e.0).into(),
+                    "inbox".into(),
+                    text.clone().into(),
+                    to_micros(*at).into(),
+                ],
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
+    let c = match event {
+        // These touch only escalations (and tables that refer to them).
+        Event::EscalationClimbed { .. }
+        | Event::EscalationAcknowledged { .. }
+        | Event::EscalationResolved { .. }
+        | Event::WelfareCheckRequested { .. } => tx.db_after(&[Deferred::Escalation]).await?,
+        _ => tx.db().await?,
+    };
     match event {
         Event::TeamCreated { team, name } => {
             sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)")
@@ -310,6 +387,11 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
         }
         // The stage history row is closed by whatever comes next (a plan or closure).
         Event::PlanEnded { .. } | Event::DeadlinePassed { .. } => {}
+        // Buffered above.
+        Event::EscalationRaised { .. }
+        | Event::EscalationReminded { .. }
+        | Event::EscalationRepeated { .. }
+        | Event::NotificationQueued { .. } => {}
         Event::StrategyDiscussionHeld { case, child, s47, by, at } => {
             sqlx::query("INSERT INTO strategy_discussions (case_id, person_id, s47, held_at, by_staff_id) VALUES ($1, $2, $3, $4, $5)")
                 .bind(case.0)
@@ -420,47 +502,6 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 .execute(c)
                 .await?;
         }
-        Event::EscalationRaised {
-            escalation,
-            trigger,
-            subject,
-            team,
-            level,
-            assignee,
-            routed_from,
-            routing_reason,
-            detail,
-            at,
-        } => {
-            let at = to_micros(*at);
-            sqlx::query(
-                "INSERT INTO escalations (id, trigger, subject, team_id, level, assignee_id, state, detail, raised_at, level_reached_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8)",
-            )
-            .bind(escalation.0)
-            .bind(trigger.code())
-            .bind(subject.key())
-            .bind(team.map(|t| t.0))
-            .bind(i64::from(*level))
-            .bind(assignee.0)
-            .bind(detail.clone())
-            .bind(at)
-            .execute(&mut *c)
-            .await?;
-            history(
-                c,
-                escalation.0,
-                at,
-                "raised",
-                Some(*level),
-                Some(assignee.0),
-                routing_reason.map(|r| r.code()),
-                routed_from.map(|r| r.0),
-                None,
-                Some(detail),
-            )
-            .await?;
-        }
         Event::EscalationClimbed { escalation, level, assignee, reason, routed_from, routing_reason, at, .. } => {
             let at = to_micros(*at);
             sqlx::query("UPDATE escalations SET level = $2, assignee_id = $3, state = 'open', level_reached_at = $4 WHERE id = $1")
@@ -475,7 +516,7 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 None => reason.code().to_string(),
             };
             history(
-                c,
+                tx,
                 escalation.0,
                 at,
                 "climbed",
@@ -485,26 +526,7 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 routed_from.map(|r| r.0),
                 None,
                 None,
-            )
-            .await?;
-        }
-        Event::EscalationReminded { escalation, level, assignee, at } => {
-            history(
-                c,
-                escalation.0,
-                to_micros(*at),
-                "reminded",
-                Some(*level),
-                Some(assignee.0),
-                None,
-                None,
-                None,
-                None,
-            )
-            .await?;
-        }
-        Event::EscalationRepeated { escalation, detail, at } => {
-            history(c, escalation.0, to_micros(*at), "repeated", None, None, None, None, None, Some(detail)).await?;
+            );
         }
         Event::EscalationAcknowledged { escalation, by, note, at } => {
             let at = to_micros(*at);
@@ -514,7 +536,7 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 .bind(by.0)
                 .execute(&mut *c)
                 .await?;
-            history(c, escalation.0, at, "acknowledged", None, None, None, None, Some(by.0), note.as_ref()).await?;
+            history(tx, escalation.0, at, "acknowledged", None, None, None, None, Some(by.0), note.as_ref());
         }
         Event::EscalationResolved { escalation, resolution, by, action, at } => {
             let at = to_micros(*at);
@@ -527,7 +549,7 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 .execute(&mut *c)
                 .await?;
             history(
-                c,
+                tx,
                 escalation.0,
                 at,
                 "resolved",
@@ -537,8 +559,7 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 None,
                 by.map(|b| b.0),
                 action.as_ref(),
-            )
-            .await?;
+            );
         }
         Event::WelfareCheckRequested { child, agency, escalation, at } => {
             let at = to_micros(*at);
@@ -555,17 +576,7 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 .bind(escalation.0)
                 .execute(&mut *c)
                 .await?;
-            history(c, escalation.0, at, "welfare_check_requested", None, None, Some(agency.code()), None, None, None)
-                .await?;
-        }
-        Event::NotificationQueued { to, about, text, at } => {
-            sqlx::query("INSERT INTO notifications (staff_id, escalation_id, channel, body, created_at) VALUES ($1, $2, 'inbox', $3, $4)")
-                .bind(to.0)
-                .bind(about.map(|e| e.0))
-                .bind(text.clone())
-                .bind(to_micros(*at))
-                .execute(c)
-                .await?;
+            history(tx, escalation.0, at, "welfare_check_requested", None, None, Some(agency.code()), None, None, None);
         }
         Event::FlagRaised { child, flag, evidence, at } => {
             sqlx::query("INSERT INTO flags (person_id, flag, evidence, raised_at) VALUES ($1, $2, $3, $4)")
@@ -612,9 +623,10 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
     Ok(())
 }
 
+/// Adds an escalation history row to the write buffer.
 #[allow(clippy::too_many_arguments)]
-async fn history(
-    c: &mut sqlx::AnyConnection,
+fn history(
+    tx: &mut Tx,
     escalation: i64,
     at: i64,
     what: &str,
@@ -624,21 +636,19 @@ async fn history(
     routed_from: Option<i64>,
     by: Option<i64>,
     note: Option<&String>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO escalation_history (escalation_id, at, what, level, assignee_id, reason, routed_from, by_staff_id, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(escalation)
-    .bind(at)
-    .bind(what.to_string())
-    .bind(level.map(i64::from))
-    .bind(assignee)
-    .bind(reason.map(str::to_string))
-    .bind(routed_from)
-    .bind(by)
-    .bind(note.cloned())
-    .execute(c)
-    .await?;
-    Ok(())
+) {
+    tx.buffer.push(
+        Deferred::History,
+        vec![
+            escalation.into(),
+            at.into(),
+            what.into(),
+            level.map(i64::from).into(),
+            assignee.into(),
+            reason.map(str::to_string).into(),
+            routed_from.into(),
+            by.into(),
+            note.cloned().into(),
+        ],
+    );
 }

@@ -1,5 +1,7 @@
 //! A write transaction: the only way anything changes.
 
+use crate::buffer::{Deferred, Param, WriteBuffer};
+use crate::memo::Memo;
 use crate::time::to_micros;
 use crate::{Backend, StoreError, projection};
 use domain::event::Event;
@@ -43,13 +45,8 @@ pub struct Tx {
     /// Reads that cannot change within one transaction except through it, remembered
     /// for a batch (the sweeper fires hundreds of timers per transaction).
     pub(crate) memo: Memo,
-}
-
-/// What a transaction remembers between commands in a batch.
-#[derive(Default)]
-pub(crate) struct Memo {
-    pub(crate) policy: Option<Option<(i64, String)>>,
-    pub(crate) lines: std::collections::HashMap<Option<i64>, domain::escalation::Line>,
+    /// Rows written later, many to a statement; flushed before any other statement.
+    pub(crate) buffer: WriteBuffer,
 }
 
 impl Tx {
@@ -58,12 +55,34 @@ impl Tx {
         backend: Backend,
         gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     ) -> Self {
-        Self { inner, backend, _gate: gate, pending: Vec::new(), head: None, head_dirty: false, memo: Memo::default() }
+        Self {
+            inner,
+            backend,
+            _gate: gate,
+            pending: Vec::new(),
+            head: None,
+            head_dirty: false,
+            memo: Memo::default(),
+            buffer: WriteBuffer::default(),
+        }
     }
 
-    /// The connection, for queries inside the transaction.
-    pub fn conn(&mut self) -> &mut AnyConnection {
-        &mut self.inner
+    /// The connection, for a statement inside the transaction, once every row waiting in
+    /// the write buffer is written: whatever the statement reads sees them.
+    pub async fn db(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        if !self.buffer.is_empty() {
+            self.buffer.flush(&mut self.inner, None).await?;
+        }
+        Ok(&mut self.inner)
+    }
+
+    /// The connection, once the rows waiting for `tables` are written: for a statement
+    /// that touches only those tables (an update of a new escalation, say).
+    pub(crate) async fn db_after(&mut self, tables: &[Deferred]) -> Result<&mut AnyConnection, StoreError> {
+        if tables.iter().any(|t| self.buffer.has(*t)) {
+            self.buffer.flush(&mut self.inner, Some(tables)).await?;
+        }
+        Ok(&mut self.inner)
     }
 
     /// Which engine this transaction runs on.
@@ -81,27 +100,34 @@ impl Tx {
     }
 
     /// Allocates the next id of a kind of record (`ReferralId::KIND`…).
+    ///
+    /// The first id of a kind in a transaction takes (and, on PostgreSQL, locks) the
+    /// counter row; later ones are counted here and written back at commit, so a batch
+    /// allocating a thousand ids costs two statements and leaves no gaps.
     pub async fn next_id(&mut self, kind: &str) -> Result<i64, StoreError> {
+        if let Some((last, dirty)) = self.memo.ids.get_mut(kind) {
+            *last += 1;
+            *dirty = true;
+            return Ok(*last);
+        }
         let row = sqlx::query(
             "INSERT INTO id_counters (kind, last_id) VALUES ($1, 1)
              ON CONFLICT (kind) DO UPDATE SET last_id = id_counters.last_id + 1
              RETURNING last_id",
         )
         .bind(kind.to_string())
-        .fetch_one(&mut *self.inner)
+        .fetch_one(self.db().await?)
         .await?;
-        Ok(row.try_get::<i64, _>("last_id")?)
+        let id = row.try_get::<i64, _>("last_id")?;
+        self.memo.ids.insert(kind.to_string(), (id, false));
+        Ok(id)
     }
 
     /// Applies events to the tables. They go on the trail with the next [`Tx::record`].
     pub async fn apply(&mut self, events: &[Event], at: Timestamp) -> Result<(), StoreError> {
         for event in events {
-            match event {
-                Event::PolicySet { .. } => self.memo.policy = None,
-                Event::TeamLeadershipSet { .. } | Event::StaffAdded { .. } => self.memo.lines.clear(),
-                _ => {}
-            }
             projection::apply(self, event, at).await?;
+            self.memo.on_event(event);
         }
         self.pending.extend_from_slice(events);
         Ok(())
@@ -136,28 +162,27 @@ impl Tx {
         for change in changes {
             match change {
                 TimerChange::Schedule { kind, subject, due_at, token } => {
-                    // One statement either way: the partial unique index makes "create or
-                    // move the outstanding timer" an upsert.
-                    sqlx::query(
-                        "INSERT INTO timers (kind, subject, due_at, token, state, created_at, updated_at)
-                         VALUES ($1, $2, $3, $4, 'scheduled', $5, $5)
-                         ON CONFLICT (kind, subject) WHERE state <> 'done'
-                         DO UPDATE SET due_at = excluded.due_at, token = excluded.token, state = 'scheduled', updated_at = excluded.updated_at",
-                    )
-                    .bind(kind.code())
-                    .bind(subject.clone())
-                    .bind(to_micros(*due_at))
-                    .bind(*token)
-                    .bind(now)
-                    .execute(&mut *self.inner)
-                    .await?;
+                    // One multi-row upsert may touch a row only once.
+                    if self.buffer.has_timer(kind.code(), subject) {
+                        self.db_after(&[Deferred::Timer]).await?;
+                    }
+                    let row: Vec<Param> = vec![
+                        kind.code().into(),
+                        subject.as_str().into(),
+                        to_micros(*due_at).into(),
+                        (*token).into(),
+                        "scheduled".into(),
+                        now.into(),
+                        now.into(),
+                    ];
+                    self.buffer.push_timer(kind.code(), subject, row);
                 }
                 TimerChange::Done { kind, subject } => {
                     sqlx::query("UPDATE timers SET state = 'done', updated_at = $3 WHERE kind = $1 AND subject = $2 AND state <> 'done'")
                         .bind(kind.code())
                         .bind(subject.clone())
                         .bind(now)
-                        .execute(&mut *self.inner)
+                        .execute(self.db_after(&[Deferred::Timer]).await?)
                         .await?;
                 }
             }
@@ -179,7 +204,7 @@ impl Tx {
                 // Locking the head row serialises appends across processes on PostgreSQL,
                 // so the chain never forks.
                 let sql = format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", self.for_update());
-                let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *self.inner).await?;
+                let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.db().await?).await?;
                 let hash_hex: String = head.try_get("hash")?;
                 let hash = audit::parse_hash(&hash_hex)
                     .ok_or(StoreError::Corrupt { table: "audit_head", detail: "hash is not 32 bytes of hex".into() })?;
@@ -198,20 +223,19 @@ impl Tx {
         let hash = hex::encode(hash_bytes);
         let entry_text =
             String::from_utf8(entry).map_err(|e| StoreError::Corrupt { table: "audit_log", detail: e.to_string() })?;
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(seq)
-        .bind(to_micros(at))
-        .bind(actor_text)
-        .bind(action.to_string())
-        .bind(subject.to_string())
-        .bind(entry_text)
-        .bind(prev_hash_hex)
-        .bind(hash)
-        .execute(&mut *self.inner)
-        .await?;
+        self.buffer.push(
+            Deferred::Audit,
+            vec![
+                seq.into(),
+                to_micros(at).into(),
+                actor_text.into(),
+                action.into(),
+                subject.into(),
+                entry_text.into(),
+                prev_hash_hex.into(),
+                hash.into(),
+            ],
+        );
         self.head = Some((seq, hash_bytes));
         self.head_dirty = true;
         Ok(seq)
@@ -220,6 +244,16 @@ impl Tx {
     /// Commits the transaction: the changes, and their trail, become durable together.
     pub async fn commit(mut self) -> Result<(), StoreError> {
         debug_assert!(self.pending.is_empty(), "events applied but never recorded on the trail");
+        self.db().await?;
+        for (kind, (last, dirty)) in std::mem::take(&mut self.memo.ids) {
+            if dirty {
+                sqlx::query("UPDATE id_counters SET last_id = $2 WHERE kind = $1")
+                    .bind(kind)
+                    .bind(last)
+                    .execute(&mut *self.inner)
+                    .await?;
+            }
+        }
         if let (true, Some((seq, hash))) = (self.head_dirty, self.head) {
             sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                 .bind(seq)

@@ -97,7 +97,7 @@ store_test!(timers_upsert_claim_in_due_order_and_stay_overdue_until_met, |store|
     );
     assert_eq!(due[2].due_at, ts("2026-03-06T09:00:00Z"));
     for t in &due {
-        tx.mark_fired(t, later).await.unwrap();
+        tx.mark_fired(std::slice::from_ref(t), later).await.unwrap();
     }
     tx.commit().await.unwrap();
     assert_eq!(query::next_timer_due(store).await.unwrap(), None, "nothing is scheduled any more");
