@@ -64,11 +64,13 @@ pub struct Config {
     pub session_lifetime: SignedDuration,
     /// Days the authority is closed beyond weekends and bank holidays.
     pub closures: Vec<jiff::civil::Date>,
+    /// Timers the sweeper fires per transaction.
+    pub sweep_batch: i64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { session_lifetime: SignedDuration::from_hours(10), closures: vec![] }
+        Self { session_lifetime: SignedDuration::from_hours(10), closures: vec![], sweep_batch: sweeper::BATCH }
     }
 }
 
@@ -110,15 +112,16 @@ impl Service {
 
     /// The escalation policy in force, read inside a transaction.
     pub(crate) async fn policy_in(&self, tx: &mut store::Tx) -> Result<Arc<Policy>> {
-        let Some((version, body)) = tx.current_policy().await? else {
-            return Ok(Arc::new(Policy::default()));
-        };
+        let stored = tx.current_policy().await?;
+        // Version 0 is the built-in default, which the cache starts with.
+        let version = stored.as_ref().map_or(0, |(v, _)| *v);
         {
             let cached = self.policy.lock().unwrap_or_else(|p| p.into_inner());
             if cached.0 == version {
                 return Ok(cached.1.clone());
             }
         }
+        let Some((_, body)) = stored else { return Ok(Arc::new(Policy::default())) };
         let policy = Arc::new(
             Policy::from_json(&body)
                 .map_err(|e| CommandError::Store(StoreError::Corrupt { table: "policies", detail: e.to_string() }))?,

@@ -14,8 +14,9 @@ use domain::timer::TimerKind;
 use jiff::Timestamp;
 use store::{AuditActor, DueTimer, Preload, Tx};
 
-/// How many timers one transaction fires at most.
-pub const BATCH: i64 = 200;
+/// How many timers one transaction fires at most, unless configured otherwise: large
+/// enough that a burst costs few statements, small enough that a transaction stays short.
+pub const BATCH: i64 = 500;
 
 /// What one sweep did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -78,7 +79,7 @@ impl Service {
     pub async fn sweep(&self) -> Result<Sweep> {
         let mut total = Sweep::default();
         loop {
-            let s = self.sweep_batch(self.now(), BATCH).await?;
+            let s = self.sweep_batch(self.now(), self.config.sweep_batch.max(1)).await?;
             total.fired += s.fired;
             total.failed += s.failed;
             if s.fired + s.failed == 0 {

@@ -13,7 +13,7 @@ use store::{Backend, query};
 const N: usize = 300;
 
 async fn setup(t: &TestStore, clock: Arc<SimulatedClock>) -> Service {
-    let svc = Service::new(t.store.clone(), clock, Config::default());
+    let svc = Service::new(t.store.clone(), clock, Config { sweep_batch: 50, ..Config::default() });
     let sys = Caller::System("test");
     let team = svc.create_team(sys, &TeamInput { name: "North".into() }).await.unwrap();
     let mut ids = vec![];
@@ -64,7 +64,8 @@ async fn setup(t: &TestStore, clock: Arc<SimulatedClock>) -> Service {
 async fn two_sweepers_fire_each_timer_once(t: &TestStore) {
     let clock = Arc::new(SimulatedClock::new("2026-03-02T16:00:00Z".parse().unwrap()));
     let a = setup(t, clock.clone()).await;
-    let b = Service::new(t.reconnect().await, clock.clone(), Config::default());
+    // Small batches, so that each sweeper claims several while the other works.
+    let b = Service::new(t.reconnect().await, clock.clone(), Config { sweep_batch: 50, ..Config::default() });
     // Every decision falls due by Tuesday 14:00; both "servers" sweep at once.
     clock.set("2026-03-03T16:30:00Z".parse().unwrap());
     let (ra, rb) = tokio::join!(a.sweep(), b.sweep());

@@ -7,6 +7,7 @@
 //! multi-row statements. Every statement that reads, or updates a table, flushes first
 //! (see [`crate::Tx::db`]), so nothing in the transaction can tell the difference.
 
+use crate::Backend;
 use sqlx::AnyConnection;
 use std::collections::HashSet;
 
@@ -64,9 +65,16 @@ pub(crate) enum Deferred {
 const ORDER: [Deferred; 5] =
     [Deferred::Escalation, Deferred::History, Deferred::Notification, Deferred::Timer, Deferred::Audit];
 
-/// Rows per statement: the same few statement shapes recur (and stay prepared), and the
-/// bound values stay far below SQLite's and PostgreSQL's limits.
-const ROWS_PER_STATEMENT: usize = 256;
+/// Values bound per statement, at most. PostgreSQL gains from large statements (fewer
+/// round trips). SQLite has no round trips, and its driver looks up each parameter's
+/// name by a walk along the list, so a statement's binding costs grow with the square
+/// of its size: smaller statements are faster there.
+fn values_per_statement(backend: Backend) -> usize {
+    match backend {
+        Backend::Sqlite => 300,
+        Backend::Postgres => 3000,
+    }
+}
 
 impl Deferred {
     fn index(self) -> usize {
@@ -146,26 +154,29 @@ impl WriteBuffer {
     pub(crate) async fn flush(
         &mut self,
         conn: &mut AnyConnection,
+        backend: Backend,
         tables: Option<&[Deferred]>,
     ) -> Result<(), sqlx::Error> {
         for table in ORDER {
             if tables.is_some_and(|t| !t.contains(&table)) || self.rows[table.index()].is_empty() {
                 continue;
             }
-            let rows = std::mem::take(&mut self.rows[table.index()]);
+            let mut rows = std::mem::take(&mut self.rows[table.index()]).into_iter();
             if table == Deferred::Timer {
                 self.timer_keys.clear();
             }
             let (head, cols, tail) = table.shape();
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut sql = String::with_capacity(head.len() + chunk.len() * cols * 5 + tail.len());
+            let per_statement = (values_per_statement(backend) / cols).max(1);
+            loop {
+                let chunk: Vec<Vec<Param>> = rows.by_ref().take(per_statement).collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                let mut sql = String::with_capacity(head.len() + chunk.len() * cols * 6 + tail.len());
                 sql.push_str(head);
                 let mut n = 0;
-                for (i, _) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push('(');
+                for i in 0..chunk.len() {
+                    sql.push_str(if i > 0 { ", (" } else { "(" });
                     for c in 0..cols {
                         if c > 0 {
                             sql.push_str(", ");
@@ -178,13 +189,11 @@ impl WriteBuffer {
                 }
                 sql.push_str(tail);
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for row in chunk {
-                    for p in row {
-                        q = match p {
-                            Param::Int(v) => q.bind(*v),
-                            Param::Text(v) => q.bind(v.clone()),
-                        };
-                    }
+                for p in chunk.into_iter().flatten() {
+                    q = match p {
+                        Param::Int(v) => q.bind(v),
+                        Param::Text(v) => q.bind(v),
+                    };
                 }
                 q.execute(&mut *conn).await?;
             }

@@ -278,7 +278,7 @@ impl Tx {
         if self.memo.staff.read_as != Some((now, count_up_to)) {
             self.memo.staff = crate::memo::StaffMemo { read_as: Some((now, count_up_to)), ..Default::default() };
         }
-        self.memo.staff.status.extend(out.iter().map(|(id, s)| (*id, s.clone())));
+        self.memo.staff.status.extend(out.iter().map(|(id, s)| (*id, *s)));
         Ok(out)
     }
 
@@ -298,9 +298,9 @@ impl Tx {
         for p in people {
             let s = memo.status.get(p)?;
             if let Some(d) = s.deputy {
-                out.insert(d, memo.status.get(&d)?.clone());
+                out.insert(d, *memo.status.get(&d)?);
             }
-            out.insert(*p, s.clone());
+            out.insert(*p, *s);
         }
         Some(out)
     }

@@ -75,6 +75,8 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
             );
             return Ok(());
         }
+        // Nothing to write: the event is on the trail, and the timer row says overdue.
+        Event::PlanEnded { .. } | Event::DeadlinePassed { .. } => return Ok(()),
         _ => {}
     }
     let c = match event {
@@ -386,9 +388,10 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 .await?;
         }
         // The stage history row is closed by whatever comes next (a plan or closure).
-        Event::PlanEnded { .. } | Event::DeadlinePassed { .. } => {}
-        // Buffered above.
-        Event::EscalationRaised { .. }
+        // Handled above.
+        Event::PlanEnded { .. }
+        | Event::DeadlinePassed { .. }
+        | Event::EscalationRaised { .. }
         | Event::EscalationReminded { .. }
         | Event::EscalationRepeated { .. }
         | Event::NotificationQueued { .. } => {}

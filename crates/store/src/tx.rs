@@ -71,7 +71,7 @@ impl Tx {
     /// the write buffer is written: whatever the statement reads sees them.
     pub async fn db(&mut self) -> Result<&mut AnyConnection, StoreError> {
         if !self.buffer.is_empty() {
-            self.buffer.flush(&mut self.inner, None).await?;
+            self.buffer.flush(&mut self.inner, self.backend, None).await?;
         }
         Ok(&mut self.inner)
     }
@@ -80,7 +80,7 @@ impl Tx {
     /// that touches only those tables (an update of a new escalation, say).
     pub(crate) async fn db_after(&mut self, tables: &[Deferred]) -> Result<&mut AnyConnection, StoreError> {
         if tables.iter().any(|t| self.buffer.has(*t)) {
-            self.buffer.flush(&mut self.inner, Some(tables)).await?;
+            self.buffer.flush(&mut self.inner, self.backend, Some(tables)).await?;
         }
         Ok(&mut self.inner)
     }
