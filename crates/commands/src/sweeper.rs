@@ -5,7 +5,7 @@
 //! an escalation is never raised twice and never lost. On PostgreSQL timers are claimed
 //! with `FOR UPDATE SKIP LOCKED`, so any number of `serve` processes share the work.
 
-use crate::{Result, Service};
+use crate::{CommandError, Result, Service};
 use domain::escalation::{self, Ctx, EscalationId, Subject, Trigger};
 use domain::event::Event;
 use domain::ids::{PersonId, ReferralId};
@@ -88,9 +88,9 @@ impl Service {
         }
     }
 
-    /// Fires up to `limit` due timers in one transaction. If one fails, the batch is
-    /// rolled back and the timers are fired one at a time, so one bad timer cannot hold
-    /// up the others.
+    /// Fires up to `limit` due timers in one transaction. If the batch fails (in a
+    /// timer or at commit), it is rolled back and the timers are fired one at a time, so
+    /// one bad timer cannot hold up the others: it is set aside.
     pub async fn sweep_batch(&self, now: Timestamp, limit: i64) -> Result<Sweep> {
         // The idle case is the common one: one indexed read, no transaction, no lock.
         if store::query::next_timer_due(self.store()).await?.is_none_or(|due| due > now) {
@@ -101,21 +101,19 @@ impl Service {
         if due.is_empty() {
             return Ok(Sweep::default());
         }
-        tx.mark_fired(&due, now).await?;
-        tx.preload(&preload(&due)).await?;
-        let mut failed_at = None;
-        for (i, t) in due.iter().enumerate() {
-            if let Err(e) = self.fire(&mut tx, t, now).await {
-                tracing::warn!(timer = t.id, kind = t.kind.code(), error = %e, "timer failed in a batch; retrying one by one");
-                failed_at = Some(i);
-                break;
+        // Rows are written at commit, so a bad timer may show itself only there.
+        let batch = self.fire_all(&mut tx, &due, now).await;
+        let committed = match batch {
+            Ok(()) => tx.commit().await.map_err(CommandError::from),
+            Err(e) => {
+                drop(tx);
+                Err(e)
             }
+        };
+        match committed {
+            Ok(()) => return Ok(Sweep { fired: due.len(), failed: 0 }),
+            Err(e) => tracing::warn!(error = %e, timers = due.len(), "a batch of timers failed; retrying one by one"),
         }
-        if failed_at.is_none() {
-            tx.commit().await?;
-            return Ok(Sweep { fired: due.len(), failed: 0 });
-        }
-        drop(tx);
         let mut sweep = Sweep::default();
         for t in &due {
             let mut tx = self.store().begin().await?;
@@ -124,14 +122,16 @@ impl Service {
             if !still_due {
                 continue;
             }
-            tx.mark_fired(std::slice::from_ref(t), now).await?;
-            match self.fire(&mut tx, t, now).await {
-                Ok(()) => {
-                    tx.commit().await?;
-                    sweep.fired += 1;
-                }
+            let fired = match self.fire_all(&mut tx, std::slice::from_ref(t), now).await {
+                Ok(()) => tx.commit().await.map_err(CommandError::from),
                 Err(e) => {
                     drop(tx);
+                    Err(e)
+                }
+            };
+            match fired {
+                Ok(()) => sweep.fired += 1,
+                Err(e) => {
                     tracing::error!(timer = t.id, kind = t.kind.code(), subject = %t.subject, error = %e, "timer failed; set aside");
                     let mut tx = self.store().begin().await?;
                     tx.set_timer_failed(t.id, now).await?;
@@ -141,6 +141,16 @@ impl Service {
             }
         }
         Ok(sweep)
+    }
+
+    /// Marks claimed timers fired and fires each inside `tx`, loading first what they read.
+    async fn fire_all(&self, tx: &mut Tx, due: &[DueTimer], now: Timestamp) -> Result<()> {
+        tx.mark_fired(due, now).await?;
+        tx.preload(&preload(due)).await?;
+        for t in due {
+            self.fire(tx, t, now).await?;
+        }
+        Ok(())
     }
 
     /// Fires one claimed (and marked) timer inside `tx`: decides what follows, and

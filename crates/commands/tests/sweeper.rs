@@ -136,3 +136,61 @@ async fn due_order_postgres() {
         t.teardown().await;
     }
 }
+
+/// A timer that cannot be handled (here: its escalation's row names a trigger this
+/// version does not know) fails the batch; the batch is retried one timer at a time, the
+/// bad timer is set aside, and every other timer in it still fires.
+async fn a_bad_timer_is_set_aside_and_the_rest_fire(t: &TestStore) {
+    use sqlx::Executor;
+    let clock = Arc::new(SimulatedClock::new("2026-03-02T16:00:00Z".parse().unwrap()));
+    let svc = setup(t, clock.clone()).await;
+    let at = store::to_micros("2026-03-03T10:00:00Z".parse().unwrap());
+    t.store
+        .pool()
+        .execute(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO escalations (id, trigger, subject, team_id, level, assignee_id, state, detail, raised_at, level_reached_at)
+             VALUES (9999, 'no_such_trigger', 'referral:424242', 1, 1, 1, 'open', 'corrupt', {at}, {at})"
+        )))
+        .await
+        .unwrap();
+    t.store
+        .pool()
+        .execute(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO timers (kind, subject, due_at, token, state, created_at, updated_at)
+             VALUES ('escalation_ack', 'escalation:9999', {at}, 0, 'scheduled', {at}, {at})"
+        )))
+        .await
+        .unwrap();
+    clock.set("2026-03-03T16:30:00Z".parse().unwrap());
+    let swept = svc.sweep().await.unwrap();
+    assert_eq!((swept.fired, swept.failed), (N, 1), "{swept:?}");
+    let row: (String,) = sqlx::query_as("SELECT state FROM timers WHERE subject = 'escalation:9999'")
+        .fetch_one(t.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.0, "failed");
+    let raised: (i64,) =
+        sqlx::query_as("SELECT CAST(COUNT(*) AS BIGINT) FROM escalations WHERE trigger = 'referral_decision_overdue'")
+            .fetch_one(t.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(raised.0, N as i64, "every good timer raised its escalation");
+    // Set aside, it is not tried again.
+    assert_eq!(svc.sweep().await.unwrap(), commands::sweeper::Sweep::default());
+    query::verify_audit_chain(&t.store).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn bad_timer_sqlite() {
+    let t = TestStore::sqlite().await;
+    a_bad_timer_is_set_aside_and_the_rest_fire(&t).await;
+    t.teardown().await;
+}
+
+#[tokio::test]
+async fn bad_timer_postgres() {
+    if let Some(t) = TestStore::postgres().await {
+        a_bad_timer_is_set_aside_and_the_rest_fire(&t).await;
+        t.teardown().await;
+    }
+}

@@ -147,3 +147,36 @@ async fn concurrent_claims_are_disjoint_on_postgres() {
     other.close().await;
     t.teardown().await;
 }
+
+store_test!(rows_waiting_in_the_write_buffer_are_seen_by_every_later_statement, |store| async move {
+    let now = ts("2026-03-02T09:00:00Z");
+    let mut tx = store.begin().await.unwrap();
+    // Ids: the first takes the counter row, the rest are counted and written back at commit.
+    let ids: Vec<i64> = {
+        let mut v = vec![];
+        for _ in 0..3 {
+            v.push(tx.next_id("widget").await.unwrap());
+        }
+        v
+    };
+    assert_eq!(ids, vec![1, 2, 3]);
+    // The same timer moved twice in one transaction (one multi-row upsert may not touch a
+    // row twice), then read back by the claim, which must see the last move.
+    let k = TimerKind::VisitDue;
+    tx.change_timers(&[TimerChange::schedule(k, "person:1", ts("2026-03-03T09:00:00Z"), 1)], now).await.unwrap();
+    tx.change_timers(&[TimerChange::schedule(k, "person:2", ts("2026-03-03T09:00:00Z"), 1)], now).await.unwrap();
+    tx.change_timers(&[TimerChange::schedule(k, "person:1", ts("2026-03-02T08:00:00Z"), 2)], now).await.unwrap();
+    let due = tx.claim_due_timers(now, 10).await.unwrap();
+    assert_eq!(due.iter().map(|d| (d.subject.as_str(), d.token)).collect::<Vec<_>>(), vec![("person:1", 2)]);
+    tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // After commit: the ids continue from where the transaction left them.
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(tx.next_id("widget").await.unwrap(), 4);
+    tx.record(&AuditActor::System("test"), "team.create", "team:2", now, &[team(2, "South")]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(query::audit_head(store).await.unwrap().0, 2);
+    query::verify_audit_chain(store).await.unwrap().unwrap();
+    assert_eq!(query::next_timer_due(store).await.unwrap(), Some(ts("2026-03-02T08:00:00Z")));
+});
