@@ -139,28 +139,31 @@ async fn load(store: &store::Store, a: &Args) -> anyhow::Result<()> {
     // still being worked on. Without it the planner would see empty escalation tables
     // and plan their lookups as such.
     let past = (a.cases - a.due) / 10;
-    exec(series(
-        b,
-        past,
-        &format!("n, 'referral_decision_overdue', 'referral:' || ({due} + n), 1, 1, 1, CASE WHEN n % 10 = 0 THEN 'acknowledged' ELSE 'resolved' END, 'past', {T0} - 86400000000, {T0} - 86400000000", due = a.due),
-        "INSERT INTO escalations (id, trigger, subject, team_id, level, assignee_id, state, detail, raised_at, level_reached_at)",
-    ))
-    .await?;
-    exec(series(
-        b,
-        past,
-        &format!("n, {T0} - 86400000000, 'raised', 1, 1"),
-        "INSERT INTO escalation_history (escalation_id, at, what, level, assignee_id)",
-    ))
-    .await?;
-    exec(series(
-        b,
-        past,
-        &format!("1, n, 'inbox', 'past', {T0} - 86400000000"),
-        "INSERT INTO notifications (staff_id, escalation_id, channel, body, created_at)",
-    ))
-    .await?;
-    exec(format!("INSERT INTO id_counters (kind, last_id) VALUES ('escalation', {past})")).await?;
+    // (A recursive CTE counts from 1 even to 0.)
+    if past > 0 {
+        exec(series(
+            b,
+            past,
+            &format!("n, 'referral_decision_overdue', 'referral:' || ({due} + n), 1, 1, 1, CASE WHEN n % 10 = 0 THEN 'acknowledged' ELSE 'resolved' END, 'past', {T0} - 86400000000, {T0} - 86400000000", due = a.due),
+            "INSERT INTO escalations (id, trigger, subject, team_id, level, assignee_id, state, detail, raised_at, level_reached_at)",
+        ))
+        .await?;
+        exec(series(
+            b,
+            past,
+            &format!("n, {T0} - 86400000000, 'raised', 1, 1"),
+            "INSERT INTO escalation_history (escalation_id, at, what, level, assignee_id)",
+        ))
+        .await?;
+        exec(series(
+            b,
+            past,
+            &format!("1, n, 'inbox', 'past', {T0} - 86400000000"),
+            "INSERT INTO notifications (staff_id, escalation_id, channel, body, created_at)",
+        ))
+        .await?;
+        exec(format!("INSERT INTO id_counters (kind, last_id) VALUES ('escalation', {past})")).await?;
+    }
     exec("ANALYZE".into()).await?;
     println!(
         "fixture: {} cases, {} timers ({} due) loaded in {:.1} s",

@@ -23,8 +23,12 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] =
-    &[migration!(1, "0001_foundation"), migration!(2, "0002_escalation"), migration!(3, "0003_disagreements")];
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation"),
+    migration!(2, "0002_escalation"),
+    migration!(3, "0003_disagreements"),
+    migration!(4, "0004_timer_indexes"),
+];
 
 /// An arbitrary constant naming safeguard's migration lock.
 const PG_LOCK_KEY: i64 = 0x5AFE_6A2D;
