@@ -163,6 +163,9 @@ async fn load(store: &store::Store, a: &Args) -> anyhow::Result<()> {
         ))
         .await?;
         exec(format!("INSERT INTO id_counters (kind, last_id) VALUES ('escalation', {past})")).await?;
+        if b == Backend::Postgres {
+            exec(format!("SELECT setval('escalation_ids', {past} + 1, false)")).await?;
+        }
     }
     exec("ANALYZE".into()).await?;
     println!(

@@ -173,8 +173,11 @@ impl Service {
     ) -> Result<i64> {
         tx.apply(events, now).await?;
         self.react(&mut tx, events, now).await?;
-        let seq = tx.record(actor, action, subject, now, &[]).await?;
-        tx.commit().await?;
+        tx.record(actor, action, subject, now, &[]).await?;
+        let seq = tx.commit().await?.ok_or(CommandError::Store(StoreError::Corrupt {
+            table: "audit_log",
+            detail: "a command committed without its audit entry".into(),
+        }))?;
         Ok(seq)
     }
 }

@@ -34,6 +34,23 @@ fn person(subject: &str) -> Option<PersonId> {
     }
 }
 
+/// Whether a timer of this kind, falling due, may raise a new escalation.
+fn raises(kind: TimerKind) -> bool {
+    match kind {
+        TimerKind::ReferralDecisionDue
+        | TimerKind::VisitDue
+        | TimerKind::AssessmentDue
+        | TimerKind::IcpcDue
+        | TimerKind::CaseUnallocatedDue
+        | TimerKind::ThresholdReviewDue => true,
+        TimerKind::ReviewConferenceDue
+        | TimerKind::FlagWindow
+        | TimerKind::EscalationAck
+        | TimerKind::EscalationResolve
+        | TimerKind::EscalationReminder => false,
+    }
+}
+
 /// What firing `due` will read, to load in a few statements before the first.
 fn preload(due: &[DueTimer]) -> Preload {
     let mut p = Preload::default();
@@ -104,7 +121,7 @@ impl Service {
         // Rows are written at commit, so a bad timer may show itself only there.
         let batch = self.fire_all(&mut tx, &due, now).await;
         let committed = match batch {
-            Ok(()) => tx.commit().await.map_err(CommandError::from),
+            Ok(()) => tx.commit().await.map(|_| ()).map_err(CommandError::from),
             Err(e) => {
                 drop(tx);
                 Err(e)
@@ -123,7 +140,7 @@ impl Service {
                 continue;
             }
             let fired = match self.fire_all(&mut tx, std::slice::from_ref(t), now).await {
-                Ok(()) => tx.commit().await.map_err(CommandError::from),
+                Ok(()) => tx.commit().await.map(|_| ()).map_err(CommandError::from),
                 Err(e) => {
                     drop(tx);
                     Err(e)
@@ -147,6 +164,11 @@ impl Service {
     async fn fire_all(&self, tx: &mut Tx, due: &[DueTimer], now: Timestamp) -> Result<()> {
         tx.mark_fired(due, now).await?;
         tx.preload(&preload(due)).await?;
+        // A batch takes its escalation ids in one statement (PostgreSQL), one for each
+        // deadline that may raise an escalation.
+        if due.len() > 1 {
+            tx.reserve_escalation_ids(due.iter().filter(|t| raises(t.kind)).count()).await?;
+        }
         for t in due {
             self.fire(tx, t, now).await?;
         }

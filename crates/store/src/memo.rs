@@ -39,6 +39,8 @@ pub(crate) struct Memo {
     pub(crate) lines: HashMap<Option<i64>, Line>,
     /// Per kind of id: the last id handed out, and whether the counter row still needs it.
     pub(crate) ids: HashMap<String, (i64, bool)>,
+    /// Escalation ids taken ahead for a batch (PostgreSQL's sequence), in order.
+    pub(crate) reserved: std::collections::VecDeque<i64>,
     pub(crate) referrals: HashMap<ReferralId, Option<ReferralState>>,
     pub(crate) cases: HashMap<PersonId, Option<OpenCase>>,
     pub(crate) escalations: HashMap<EscalationId, Escalation>,

@@ -28,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_escalation"),
     migration!(3, "0003_disagreements"),
     migration!(4, "0004_timer_indexes"),
+    migration!(5, "0005_escalation_ids"),
 ];
 
 /// An arbitrary constant naming safeguard's migration lock.

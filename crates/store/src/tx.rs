@@ -31,6 +31,19 @@ impl AuditActor {
     }
 }
 
+/// On PostgreSQL escalation ids come from this sequence (migration 0005), so concurrent
+/// sweepers raising escalations in bulk do not queue on the counter row.
+const ESCALATION_IDS: (&str, &str) = (domain::escalation::EscalationId::KIND, "escalation_ids");
+
+/// An audit entry waiting for its place in the chain.
+struct Unsealed {
+    at: Timestamp,
+    actor: String,
+    action: String,
+    subject: String,
+    events: serde_json::Value,
+}
+
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx {
     inner: Transaction<'static, Any>,
@@ -38,10 +51,10 @@ pub struct Tx {
     _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// Events applied since the last audit entry; the next entry records them.
     pending: Vec<Event>,
-    /// The audit head as this transaction left it (read once, written at commit), so a
-    /// batch of commands does not re-read and re-write the head row for every entry.
-    head: Option<(i64, audit::Hash)>,
-    head_dirty: bool,
+    /// Audit entries recorded, chained onto the log at commit: the head is locked only
+    /// for the last moments of a transaction, so concurrent transactions (several
+    /// sweepers) overlap everything else.
+    entries: Vec<Unsealed>,
     /// Reads that cannot change within one transaction except through it, remembered
     /// for a batch (the sweeper fires hundreds of timers per transaction).
     pub(crate) memo: Memo,
@@ -60,8 +73,7 @@ impl Tx {
             backend,
             _gate: gate,
             pending: Vec::new(),
-            head: None,
-            head_dirty: false,
+            entries: Vec::new(),
             memo: Memo::default(),
             buffer: WriteBuffer::default(),
         }
@@ -105,6 +117,15 @@ impl Tx {
     /// counter row; later ones are counted here and written back at commit, so a batch
     /// allocating a thousand ids costs two statements and leaves no gaps.
     pub async fn next_id(&mut self, kind: &str) -> Result<i64, StoreError> {
+        if self.backend == Backend::Postgres && kind == ESCALATION_IDS.0 {
+            if let Some(id) = self.memo.reserved.pop_front() {
+                return Ok(id);
+            }
+            // Reads no table, so nothing need be flushed first.
+            let sql = format!("SELECT nextval('{}') AS id", ESCALATION_IDS.1);
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *self.inner).await?;
+            return Ok(row.try_get::<i64, _>("id")?);
+        }
         if let Some((last, dirty)) = self.memo.ids.get_mut(kind) {
             *last += 1;
             *dirty = true;
@@ -123,6 +144,24 @@ impl Tx {
         Ok(id)
     }
 
+    /// Takes `n` escalation ids in one statement for a batch that may raise up to `n`
+    /// escalations (PostgreSQL; on SQLite ids are counted in the transaction anyway).
+    /// Ids not used are skipped for good: a batch that raises fewer leaves gaps.
+    pub async fn reserve_escalation_ids(&mut self, n: usize) -> Result<(), StoreError> {
+        if self.backend != Backend::Postgres || n == 0 {
+            return Ok(());
+        }
+        let sql = format!("SELECT nextval('{}') AS id FROM generate_series(1, $1) ORDER BY 1", ESCALATION_IDS.1);
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(i64::try_from(n).unwrap_or(i64::MAX))
+            .fetch_all(&mut *self.inner)
+            .await?;
+        for r in rows {
+            self.memo.reserved.push_back(r.try_get::<i64, _>("id")?);
+        }
+        Ok(())
+    }
+
     /// Applies events to the tables. They go on the trail with the next [`Tx::record`].
     pub async fn apply(&mut self, events: &[Event], at: Timestamp) -> Result<(), StoreError> {
         for event in events {
@@ -133,8 +172,9 @@ impl Tx {
         Ok(())
     }
 
-    /// Applies `events` and appends one audit entry holding them and every event applied
-    /// since the last entry, chained to the previous entry. Returns its sequence number.
+    /// Applies `events` and records one audit entry holding them and every event applied
+    /// since the last entry. At commit the entries are chained to the log in order, each
+    /// to the one before; [`Tx::commit`] returns the last one's sequence number.
     ///
     /// One command, one entry: a batch of commands in one transaction (the sweeper firing
     /// several timers) records once per command.
@@ -145,10 +185,19 @@ impl Tx {
         subject: &str,
         at: Timestamp,
         events: &[Event],
-    ) -> Result<i64, StoreError> {
+    ) -> Result<(), StoreError> {
         self.apply(events, at).await?;
         let all = std::mem::take(&mut self.pending);
-        self.append_audit(actor, action, subject, at, &all).await
+        let events = serde_json::to_value(&all)
+            .map_err(|e| StoreError::Corrupt { table: "audit_log", detail: e.to_string() })?;
+        self.entries.push(Unsealed {
+            at,
+            actor: actor.as_text(),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            events,
+        });
+        Ok(())
     }
 
     /// Whether events have been applied that no audit entry records yet.
@@ -190,59 +239,61 @@ impl Tx {
         Ok(())
     }
 
-    async fn append_audit(
-        &mut self,
-        actor: &AuditActor,
-        action: &str,
-        subject: &str,
-        at: Timestamp,
-        events: &[Event],
-    ) -> Result<i64, StoreError> {
-        let (prev_seq, prev_hash) = match self.head {
-            Some(h) => h,
-            None => {
-                // Locking the head row serialises appends across processes on PostgreSQL,
-                // so the chain never forks.
-                let sql = format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", self.for_update());
-                let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.db().await?).await?;
-                let hash_hex: String = head.try_get("hash")?;
-                let hash = audit::parse_hash(&hash_hex)
-                    .ok_or(StoreError::Corrupt { table: "audit_head", detail: "hash is not 32 bytes of hex".into() })?;
-                (head.try_get::<i64, _>("seq")?, hash)
+    /// Chains the recorded entries onto the log: locks the head (on PostgreSQL the row
+    /// lock serialises appends across processes, so the chain never forks), hashes each
+    /// entry onto the one before, writes them and the new head. Returns the last seq.
+    async fn seal_entries(&mut self) -> Result<Option<i64>, StoreError> {
+        if self.entries.is_empty() {
+            return Ok(None);
+        }
+        let sql = format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", self.for_update());
+        let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.db().await?).await?;
+        let hash_hex: String = head.try_get("hash")?;
+        let mut prev = audit::parse_hash(&hash_hex)
+            .ok_or(StoreError::Corrupt { table: "audit_head", detail: "hash is not 32 bytes of hex".into() })?;
+        let mut seq: i64 = head.try_get("seq")?;
+        for e in std::mem::take(&mut self.entries) {
+            seq += 1;
+            let at_text = e.at.to_string();
+            let entry = audit::Envelope {
+                seq,
+                at: &at_text,
+                actor: &e.actor,
+                action: &e.action,
+                subject: &e.subject,
+                events: &e.events,
             }
-        };
-        let prev_hash_hex = hex::encode(prev_hash);
-        let seq = prev_seq + 1;
-        let events_json = serde_json::to_value(events)
-            .map_err(|e| StoreError::Corrupt { table: "audit_log", detail: e.to_string() })?;
-        let actor_text = actor.as_text();
-        let at_text = at.to_string();
-        let entry =
-            audit::Envelope { seq, at: &at_text, actor: &actor_text, action, subject, events: &events_json }.encode();
-        let hash_bytes = audit::chain_hash(&prev_hash, &entry);
-        let hash = hex::encode(hash_bytes);
-        let entry_text =
-            String::from_utf8(entry).map_err(|e| StoreError::Corrupt { table: "audit_log", detail: e.to_string() })?;
-        self.buffer.push(
-            Deferred::Audit,
-            vec![
-                seq.into(),
-                to_micros(at).into(),
-                actor_text.into(),
-                action.into(),
-                subject.into(),
-                entry_text.into(),
-                prev_hash_hex.into(),
-                hash.into(),
-            ],
-        );
-        self.head = Some((seq, hash_bytes));
-        self.head_dirty = true;
-        Ok(seq)
+            .encode();
+            let hash = audit::chain_hash(&prev, &entry);
+            let entry_text = String::from_utf8(entry)
+                .map_err(|err| StoreError::Corrupt { table: "audit_log", detail: err.to_string() })?;
+            self.buffer.push(
+                Deferred::Audit,
+                vec![
+                    seq.into(),
+                    to_micros(e.at).into(),
+                    e.actor.into(),
+                    e.action.into(),
+                    e.subject.into(),
+                    entry_text.into(),
+                    hex::encode(prev).into(),
+                    hex::encode(hash).into(),
+                ],
+            );
+            prev = hash;
+        }
+        self.db().await?;
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(seq)
+            .bind(hex::encode(prev))
+            .execute(&mut *self.inner)
+            .await?;
+        Ok(Some(seq))
     }
 
     /// Commits the transaction: the changes, and their trail, become durable together.
-    pub async fn commit(mut self) -> Result<(), StoreError> {
+    /// Returns the sequence number of the last audit entry it wrote, if any.
+    pub async fn commit(mut self) -> Result<Option<i64>, StoreError> {
         debug_assert!(self.pending.is_empty(), "events applied but never recorded on the trail");
         self.db().await?;
         for (kind, (last, dirty)) in std::mem::take(&mut self.memo.ids) {
@@ -254,14 +305,9 @@ impl Tx {
                     .await?;
             }
         }
-        if let (true, Some((seq, hash))) = (self.head_dirty, self.head) {
-            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-                .bind(seq)
-                .bind(hex::encode(hash))
-                .execute(&mut *self.inner)
-                .await?;
-        }
+        // Last, so the head is locked for as short a time as possible.
+        let last = self.seal_entries().await?;
         self.inner.commit().await?;
-        Ok(())
+        Ok(last)
     }
 }

@@ -25,13 +25,14 @@ store_test!(migrations_are_idempotent_and_current, |store| async move {
 store_test!(entries_chain_across_transactions_and_batches, |store| async move {
     let now = ts("2026-03-02T09:00:00Z");
     let mut tx = store.begin().await.unwrap();
-    let a = tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap();
-    let b = tx.record(&AuditActor::System("test"), "team.create", "team:2", now, &[team(2, "South")]).await.unwrap();
-    tx.commit().await.unwrap();
+    tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap();
+    tx.record(&AuditActor::System("test"), "team.create", "team:2", now, &[team(2, "South")]).await.unwrap();
+    let b = tx.commit().await.unwrap();
     let mut tx = store.begin().await.unwrap();
-    let c = tx.record(&AuditActor::System("test"), "team.create", "team:3", now, &[team(3, "East")]).await.unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!((a, b, c), (1, 2, 3));
+    tx.record(&AuditActor::System("test"), "team.create", "team:3", now, &[team(3, "East")]).await.unwrap();
+    let c = tx.commit().await.unwrap();
+    let nothing = store.begin().await.unwrap().commit().await.unwrap();
+    assert_eq!((b, c, nothing), (Some(2), Some(3), None));
     let (n, head) = query::audit_head(store).await.unwrap();
     let (verified, hash) = query::verify_audit_chain(store).await.unwrap().unwrap();
     assert_eq!((n, head), (verified, hex_of(hash)));
@@ -55,11 +56,8 @@ store_test!(a_rolled_back_transaction_leaves_no_trace, |store| async move {
     assert_eq!(query::next_timer_due(store).await.unwrap(), None);
     // And the next transaction chains from the genesis as if nothing happened.
     let mut tx = store.begin().await.unwrap();
-    assert_eq!(
-        tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap(),
-        1
-    );
-    tx.commit().await.unwrap();
+    tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap();
+    assert_eq!(tx.commit().await.unwrap(), Some(1));
     query::verify_audit_chain(store).await.unwrap().unwrap();
 });
 
