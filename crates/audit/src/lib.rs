@@ -8,6 +8,7 @@
 //! or removing any entry breaks every later hash.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 /// A SHA-256 digest.
@@ -29,15 +30,23 @@ pub struct Envelope<'a> {
     pub action: &'a str,
     /// What it was done to, e.g. `referral:7`.
     pub subject: &'a str,
-    /// The events the command produced (objects with sorted keys).
-    pub events: &'a serde_json::Value,
+    /// The events the command produced, already in canonical form ([`canonical`]).
+    pub events: &'a RawValue,
+}
+
+/// The canonical bytes of a JSON value (objects with sorted keys), ready to embed in an
+/// [`Envelope`]: a command's events are encoded once, before the entry takes its place
+/// in the chain.
+pub fn canonical(value: &serde_json::Value) -> Result<Box<RawValue>, serde_json::Error> {
+    // serde_json::Value keeps object keys sorted (no `preserve_order`).
+    serde_json::value::to_raw_value(value)
 }
 
 impl Envelope<'_> {
     /// The canonical bytes of this entry.
     pub fn encode(&self) -> Vec<u8> {
-        // serde_json::Value keeps object keys sorted (no `preserve_order`), and the
-        // envelope is a struct, so this encoding is deterministic.
+        // The envelope is a struct and its events are canonical already, so this
+        // encoding is deterministic.
         serde_json::to_vec(self).unwrap_or_default()
     }
 }
@@ -121,7 +130,7 @@ mod tests {
 
     fn chain(n: i64) -> Vec<StoredEntry> {
         let mut prev = GENESIS;
-        let events = serde_json::json!([{"type": "x", "b": 2, "a": 1}]);
+        let events = canonical(&serde_json::json!([{"type": "x", "b": 2, "a": 1}])).unwrap();
         (1..=n)
             .map(|seq| {
                 let entry = Envelope {
@@ -144,6 +153,7 @@ mod tests {
     #[test]
     fn the_encoding_is_canonical() {
         let events = serde_json::json!([{"type": "x", "b": 2, "a": 1}]);
+        let events = canonical(&events).unwrap();
         let bytes = Envelope { seq: 1, at: "t", actor: "a", action: "b", subject: "c", events: &events }.encode();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),

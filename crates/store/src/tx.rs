@@ -41,7 +41,7 @@ struct Unsealed {
     actor: String,
     action: String,
     subject: String,
-    events: serde_json::Value,
+    events: Box<serde_json::value::RawValue>,
 }
 
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls everything back.
@@ -188,7 +188,9 @@ impl Tx {
     ) -> Result<(), StoreError> {
         self.apply(events, at).await?;
         let all = std::mem::take(&mut self.pending);
+        // Encoded now, so the chain's lock at commit covers only hashing and writing.
         let events = serde_json::to_value(&all)
+            .and_then(|v| audit::canonical(&v))
             .map_err(|e| StoreError::Corrupt { table: "audit_log", detail: e.to_string() })?;
         self.entries.push(Unsealed {
             at,
