@@ -130,6 +130,18 @@ impl Service {
         Ok(policy)
     }
 
+    /// The figures an operator watches: the sweeper's backlog, failed timers, open
+    /// escalations by level, the length of the trail. Administrators only.
+    pub async fn operational_figures(&self, actor: &Actor) -> Result<store::query::OperationalFigures> {
+        domain::authz::require(actor, domain::authz::Action::ViewOperations)?;
+        Ok(store::query::operational_figures(&self.store, self.now()).await?)
+    }
+
+    /// Whether the store answers and its schema is current (`/ready`).
+    pub async fn ready(&self) -> Result<bool> {
+        Ok(self.store.schema_is_current().await?)
+    }
+
     /// The escalation policy in force and its version (0: the built-in default).
     pub async fn current_policy(&self) -> Result<(i64, Arc<Policy>)> {
         let mut tx = self.store.begin_read().await?;

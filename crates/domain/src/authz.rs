@@ -50,6 +50,8 @@ pub enum Action {
     ManageStaff,
     /// Create and change teams.
     ManageTeams,
+    /// Read the operational figures (`/metrics`): backlogs and failures, no records.
+    ViewOperations,
 }
 
 impl Action {
@@ -68,6 +70,7 @@ impl Action {
             Action::ViewStaffDirectory => "see the staff directory",
             Action::ManageStaff => "manage staff",
             Action::ManageTeams => "manage teams",
+            Action::ViewOperations => "see the service's operational figures",
         }
     }
 }
@@ -87,9 +90,9 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ViewStaffDirectory
         ),
         Role::TeamManager | Role::ServiceManager | Role::HeadOfService | Role::Director => {
-            !matches!(action, ManageStaff | ManageTeams)
+            !matches!(action, ManageStaff | ManageTeams | ViewOperations)
         }
-        Role::Administrator => matches!(action, ManageStaff | ManageTeams | ViewStaffDirectory),
+        Role::Administrator => matches!(action, ManageStaff | ManageTeams | ViewStaffDirectory | ViewOperations),
         Role::Partner => matches!(action, CreateReferral | ViewOwnReferrals),
     }
 }
@@ -123,6 +126,10 @@ mod tests {
             assert!(!permits(Role::Administrator, a), "administrator must not {a:?}");
         }
         assert!(!permits(Role::HeadOfService, ManageStaff));
+        assert!(permits(Role::Administrator, ViewOperations));
+        for r in Role::ALL.iter().filter(|r| **r != Role::Administrator) {
+            assert!(!permits(*r, ViewOperations), "{r:?} must not see operational figures");
+        }
     }
 
     #[test]

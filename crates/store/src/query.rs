@@ -1,7 +1,7 @@
 //! Read models: what pages and the API show. Reads never change anything.
 
 use crate::load::code;
-use crate::time::from_micros;
+use crate::time::{from_micros, to_micros};
 use crate::{Store, StoreError};
 use domain::case::Stage;
 use domain::ids::*;
@@ -1583,4 +1583,53 @@ pub async fn absence(store: &Store, staff: StaffId) -> Result<Option<AbsenceView
             })
         })
         .transpose()
+}
+
+/// The figures an operator watches (Prometheus `/metrics`): work waiting and work stuck.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationalFigures {
+    /// Timers due now and not yet fired (the sweeper's backlog).
+    pub timers_due: i64,
+    /// When the oldest of them fell due.
+    pub oldest_due_at: Option<Timestamp>,
+    /// Timers set aside after failing on their own.
+    pub timers_failed: i64,
+    /// Open (unresolved) escalations per level, levels 1 to 4.
+    pub escalations_open_by_level: [i64; 4],
+    /// Entries on the audit log.
+    pub audit_entries: i64,
+}
+
+/// Reads the [`OperationalFigures`] as of `now`: a handful of indexed counts.
+pub async fn operational_figures(store: &Store, now: Timestamp) -> Result<OperationalFigures, StoreError> {
+    let pool = store.pool();
+    let due = sqlx::query(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, MIN(due_at) AS oldest FROM timers WHERE state = 'scheduled' AND due_at <= $1",
+    )
+    .bind(to_micros(now))
+    .fetch_one(pool)
+    .await?;
+    let count = |sql: &'static str| async move {
+        let row = sqlx::query(sql).fetch_one(pool).await?;
+        Ok::<i64, StoreError>(row.try_get::<i64, _>("n")?)
+    };
+    let mut by_level = [0i64; 4];
+    let rows = sqlx::query(
+        "SELECT level, CAST(COUNT(*) AS BIGINT) AS n FROM escalations WHERE state <> 'resolved' GROUP BY level",
+    )
+    .fetch_all(pool)
+    .await?;
+    for r in rows {
+        let level: i64 = r.try_get("level")?;
+        if let Some(slot) = usize::try_from(level - 1).ok().and_then(|i| by_level.get_mut(i)) {
+            *slot = r.try_get("n")?;
+        }
+    }
+    Ok(OperationalFigures {
+        timers_due: due.try_get("n")?,
+        oldest_due_at: due.try_get::<Option<i64>, _>("oldest")?.map(from_micros),
+        timers_failed: count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM timers WHERE state = 'failed'").await?,
+        escalations_open_by_level: by_level,
+        audit_entries: count("SELECT seq AS n FROM audit_head WHERE id = 1").await?,
+    })
 }
