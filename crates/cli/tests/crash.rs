@@ -13,10 +13,10 @@ use store::{Store, query};
 
 const N: usize = 800;
 
-async fn fixture(db: &str) {
-    // A week ago: every referral's decision has long fallen due by now.
+/// `n` undecided referrals received a week ago: every decision has long fallen due.
+async fn fixture(store: &Store, n: usize) {
     let past = jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_hours(24 * 7)).unwrap();
-    let store = Store::open(db).await.unwrap();
+    let store = store.clone();
     let svc = Service::new(store.clone(), Arc::new(SimulatedClock::new(past)), Config::default());
     let sys = Caller::System("test");
     let team = svc.create_team(sys, &TeamInput { name: "North".into() }).await.unwrap();
@@ -57,7 +57,7 @@ async fn fixture(db: &str) {
         team: Some(team),
         agency: None,
     };
-    for i in 0..N {
+    for i in 0..n {
         let input: ReferralInput = serde_json::from_value(serde_json::json!({
             "team": team.0, "source": "police", "concern": "domestic incident", "categories": ["emotional"],
             "children": [{"given_name": "Child", "family_name": format!("Number {i}"), "dob": "2015-01-01"}]
@@ -65,7 +65,6 @@ async fn fixture(db: &str) {
         .unwrap();
         svc.create_referral(&actor, &input).await.unwrap();
     }
-    store.close().await;
 }
 
 /// A running `safeguard serve`, killed with SIGKILL (no shutdown, no flush) when stopped
@@ -104,8 +103,8 @@ async fn escalations(store: &Store) -> usize {
 async fn a_killed_server_fires_each_timer_exactly_once_after_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("crash.db").display().to_string();
-    fixture(&db).await;
     let observer = Store::open(&db).await.unwrap();
+    fixture(&observer, N).await;
 
     // First run: kill -9 as soon as the sweeper has committed some, but not all.
     let server = Server::start(&db);
@@ -141,4 +140,50 @@ async fn a_killed_server_fires_each_timer_exactly_once_after_restart() {
     let fired = entries.iter().filter(|e| e.action == "timer.referral_decision_due").count();
     assert_eq!(fired, N, "each timer fired exactly once");
     query::verify_audit_chain(&observer).await.unwrap().unwrap();
+}
+
+/// Three `serve` processes on one PostgreSQL share the sweep while one after another is
+/// killed with SIGKILL and started again: every timer fires exactly once between them,
+/// and the trail they wrote together is one unbroken chain.
+#[tokio::test]
+async fn three_servers_on_postgres_killed_in_turn_fire_each_timer_exactly_once() {
+    const M: usize = 3000;
+    let Some(t) = store::testing::TestStore::postgres().await else { return };
+    fixture(&t.store, M).await;
+    let db = t.database_spec();
+    let mut servers: Vec<Server> = (0..3).map(|_| Server::start(&db)).collect();
+    let started = Instant::now();
+    let mut kills = 0;
+    let mut fired_at_kills = vec![];
+    loop {
+        let n = escalations(&t.store).await;
+        if n >= M {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "the servers did not finish ({n} of {M})");
+        if n > 0 {
+            // Once the sweep is under way, kill one server every 100 ms (in turn) and
+            // start a new one in its place.
+            let i = kills % servers.len();
+            servers[i] = Server::start(&db); // the old one is killed as it is replaced
+            kills += 1;
+            fired_at_kills.push(n);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        fired_at_kills.iter().filter(|n| **n < M).count() >= 2,
+        "at least two kills fell mid-sweep (escalations at each kill: {fired_at_kills:?})"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    drop(servers);
+
+    assert_eq!(escalations(&t.store).await, M, "exactly one escalation per referral");
+    let entries = query::audit_entries(&t.store, 1, 1_000_000).await.unwrap();
+    let raised = entries.iter().filter(|e| e.entry.contains("\"type\":\"escalation_raised\"")).count();
+    assert_eq!(raised, M, "each escalation raised exactly once on the trail");
+    let fired = entries.iter().filter(|e| e.action == "timer.referral_decision_due").count();
+    assert_eq!(fired, M, "each timer fired exactly once");
+    query::verify_audit_chain(&t.store).await.unwrap().unwrap();
+    t.teardown().await;
 }

@@ -74,6 +74,20 @@ impl TestStore {
         Some(TestStore { store, _dir: None, pg_schema: Some(schema) })
     }
 
+    /// What another process passes as `--db` to reach this same database: the SQLite
+    /// file, or the PostgreSQL URL with the test schema as its search path.
+    pub fn database_spec(&self) -> String {
+        match (&self.pg_schema, &self._dir) {
+            (Some(schema), _) => {
+                let url = postgres_url();
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}options=-c%20search_path%3D{schema}")
+            }
+            (None, Some(dir)) => dir.path().join("test.db").display().to_string(),
+            (None, None) => "sqlite::memory:".to_string(),
+        }
+    }
+
     /// A second, independent handle on the same database (another "process").
     pub async fn reconnect(&self) -> Store {
         match (&self.pg_schema, self.store.backend()) {
