@@ -35,6 +35,11 @@ enum Command {
         /// Mark cookies Secure (set when served over HTTPS, directly or via a proxy).
         #[arg(long, env = "SAFEGUARD_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Timers the sweeper fires per transaction (smaller: shorter transactions;
+        /// larger: fewer statements in a burst).
+        #[arg(long, env = "SAFEGUARD_SWEEP_BATCH", default_value_t = commands::sweeper::BATCH,
+              value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        sweep_batch: i64,
     },
     /// Create (or reuse) a demo database holding a synthetic local authority, and serve it.
     Demo {
@@ -145,9 +150,9 @@ async fn main() -> anyhow::Result<()> {
     // A simulation's output is its stdout; keep stderr for real problems.
     init_logging(if matches!(cli.command, Command::Simulate { .. }) { "warn" } else { "info,sqlx=warn" });
     match cli.command {
-        Command::Serve { db, bind, secure_cookies } => {
+        Command::Serve { db, bind, secure_cookies, sweep_batch } => {
             let store = Store::open(&db.db).await.with_context(|| format!("opening {}", db.db))?;
-            serve(store, bind, secure_cookies).await
+            serve(store, bind, secure_cookies, Config { sweep_batch, ..Config::default() }).await
         }
         Command::Demo { db, no_serve, bind, seed, children } => {
             use safeguard::demo;
@@ -155,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
             let (store, seeded) = demo::open(&db, &options).await?;
             let url = (!no_serve).then(|| format!("http://{bind}"));
             print!("{}", demo::banner(&db, seeded.as_ref(), url.as_deref(), &demo::logins(&store).await?));
-            if no_serve { Ok(()) } else { serve(store, bind, false).await }
+            if no_serve { Ok(()) } else { serve(store, bind, false, Config::default()).await }
         }
         Command::Migrate { db } => {
             let store = Store::connect(&db.db).await?;
@@ -234,8 +239,8 @@ async fn simulate(file: &std::path::Path, policy: Option<&std::path::Path>) -> a
 }
 
 /// Serves until Ctrl-C or SIGTERM.
-async fn serve(store: Store, bind: SocketAddr, secure_cookies: bool) -> anyhow::Result<()> {
-    let svc = Service::new(store, Arc::new(SystemClock), Config::default());
+async fn serve(store: Store, bind: SocketAddr, secure_cookies: bool, config: Config) -> anyhow::Result<()> {
+    let svc = Service::new(store, Arc::new(SystemClock), config);
     let sweeper = tokio::spawn(run_sweeper(svc.clone()));
     let app = web::router(web::AppState { svc, secure_cookies });
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;

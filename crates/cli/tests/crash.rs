@@ -73,9 +73,13 @@ struct Server(Child);
 
 impl Server {
     fn start(db: &str) -> Server {
+        Server::with_batch(db, commands::sweeper::BATCH)
+    }
+
+    fn with_batch(db: &str, batch: i64) -> Server {
         Server(
             Command::new(env!("CARGO_BIN_EXE_safeguard"))
-                .args(["serve", "--db", db, "--bind", "127.0.0.1:0"])
+                .args(["serve", "--db", db, "--bind", "127.0.0.1:0", "--sweep-batch", &batch.to_string()])
                 .env("SAFEGUARD_LOG", "warn")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -106,8 +110,9 @@ async fn a_killed_server_fires_each_timer_exactly_once_after_restart() {
     let observer = Store::open(&db).await.unwrap();
     fixture(&observer, N).await;
 
-    // First run: kill -9 as soon as the sweeper has committed some, but not all.
-    let server = Server::start(&db);
+    // First run: kill -9 as soon as the sweeper has committed some, but not all (small
+    // batches, so there is a "some").
+    let server = Server::with_batch(&db, 50);
     let started = Instant::now();
     let at_kill = loop {
         let n = escalations(&observer).await;
@@ -151,7 +156,8 @@ async fn three_servers_on_postgres_killed_in_turn_fire_each_timer_exactly_once()
     let Some(t) = store::testing::TestStore::postgres().await else { return };
     fixture(&t.store, M).await;
     let db = t.database_spec();
-    let mut servers: Vec<Server> = (0..3).map(|_| Server::start(&db)).collect();
+    // Batches of 50: many transactions, so the kills land in the middle of the sweep.
+    let mut servers: Vec<Server> = (0..3).map(|_| Server::with_batch(&db, 50)).collect();
     let started = Instant::now();
     let mut kills = 0;
     let mut fired_at_kills = vec![];
@@ -165,7 +171,7 @@ async fn three_servers_on_postgres_killed_in_turn_fire_each_timer_exactly_once()
             // Once the sweep is under way, kill one server every 100 ms (in turn) and
             // start a new one in its place.
             let i = kills % servers.len();
-            servers[i] = Server::start(&db); // the old one is killed as it is replaced
+            servers[i] = Server::with_batch(&db, 50); // the old one is killed as it is replaced
             kills += 1;
             fired_at_kills.push(n);
         }
