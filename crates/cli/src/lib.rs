@@ -1,3 +1,4 @@
 //! The `safeguard` binary's library half: the parts its tests call directly.
 
 pub mod demo;
+pub mod workers;

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use commands::delivery::Couriers;
 use commands::{Caller, Config, Service};
 use domain::clock::SystemClock;
 use std::net::SocketAddr;
@@ -40,6 +41,28 @@ enum Command {
         #[arg(long, env = "SAFEGUARD_SWEEP_BATCH", default_value_t = commands::sweeper::BATCH,
               value_parser = clap::value_parser!(i64).range(1..=10_000))]
         sweep_batch: i64,
+        #[command(flatten)]
+        delivery: DeliveryArgs,
+    },
+    /// A mail catcher for trying safeguard out: an SMTP server that prints every email.
+    Mailbox {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:2525")]
+        listen: SocketAddr,
+    },
+    /// Set up a partner agency's system to receive signed webhooks (welfare-check requests).
+    Webhook {
+        #[command(flatten)]
+        db: DbArgs,
+        /// police, school, health or other.
+        #[arg(long)]
+        agency: String,
+        /// Where calls go (https://…; http:// only to this machine).
+        #[arg(long)]
+        url: String,
+        /// The shared signing secret (at least 32 characters), from the environment.
+        #[arg(long, env = "SAFEGUARD_WEBHOOK_SECRET", hide_env_values = true)]
+        secret: String,
     },
     /// Create (or reuse) a demo database holding a synthetic local authority, and serve it.
     Demo {
@@ -82,6 +105,50 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+/// How notifications leave: the mail server, links in emails, and retries.
+#[derive(Debug, Clone, clap::Args)]
+struct DeliveryArgs {
+    /// The mail server: smtp://host:port (plain), smtp+starttls://user:pass@host:587 or
+    /// smtps://user:pass@host:465. Without one, emails wait in the outbox.
+    #[arg(long, env = "SAFEGUARD_SMTP_URL", hide_env_values = true)]
+    smtp: Option<String>,
+    /// The sender of notification emails.
+    #[arg(long, env = "SAFEGUARD_MAIL_FROM", default_value = "safeguard <safeguard@localhost>")]
+    mail_from: String,
+    /// The address people reach this service at, for links in emails (default: http://BIND).
+    #[arg(long, env = "SAFEGUARD_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Deliveries sent per transaction.
+    #[arg(long, env = "SAFEGUARD_DELIVERY_BATCH", default_value_t = commands::delivery::BATCH,
+          value_parser = clap::value_parser!(i64).range(1..=5_000))]
+    delivery_batch: i64,
+    /// Tries before a delivery has failed and an administrator is told.
+    #[arg(long, env = "SAFEGUARD_DELIVERY_ATTEMPTS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=50))]
+    delivery_attempts: u32,
+}
+
+impl DeliveryArgs {
+    /// The settings and the couriers these arguments describe.
+    fn apply(&self, bind: SocketAddr, config: Config) -> anyhow::Result<(Config, Couriers)> {
+        let mailer = match &self.smtp {
+            Some(url) => {
+                let cfg = notify::SmtpConfig::parse(url, &self.mail_from)?;
+                Some(notify::Mailer::new(&cfg)?)
+            }
+            None => None,
+        };
+        let couriers = Couriers { mailer, webhooks: notify::WebhookClient::new(std::time::Duration::from_secs(10)) };
+        let config = Config {
+            delivery_batch: self.delivery_batch,
+            retry: domain::delivery::RetryPolicy { attempts: self.delivery_attempts, ..config.retry },
+            public_url: self.public_url.clone().unwrap_or_else(|| format!("http://{bind}")),
+            ..config
+        };
+        Ok((config, couriers))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,9 +217,29 @@ async fn main() -> anyhow::Result<()> {
     // A simulation's output is its stdout; keep stderr for real problems.
     init_logging(if matches!(cli.command, Command::Simulate { .. }) { "warn" } else { "info,sqlx=warn" });
     match cli.command {
-        Command::Serve { db, bind, secure_cookies, sweep_batch } => {
+        Command::Serve { db, bind, secure_cookies, sweep_batch, delivery } => {
+            let (config, couriers) = delivery.apply(bind, Config { sweep_batch, ..Config::default() })?;
             let store = Store::open(&db.db).await.with_context(|| format!("opening {}", db.db))?;
-            serve(store, bind, secure_cookies, Config { sweep_batch, ..Config::default() }).await
+            if couriers.mailer.is_none() {
+                tracing::warn!("no mail server (--smtp): notifications reach the inbox; emails wait in the outbox");
+            }
+            serve(store, bind, secure_cookies, config, couriers).await
+        }
+        Command::Mailbox { listen } => mailbox(listen).await,
+        Command::Webhook { db, agency, url, secret } => {
+            let svc = Service::new(Store::open(&db.db).await?, Arc::new(SystemClock), Config::default());
+            let input = commands::notifications::WebhookInput { agency: agency.clone(), url, secret };
+            match svc.set_webhook_endpoint(Caller::System("cli"), &input).await {
+                Ok(()) => {
+                    println!("webhooks for {agency} are set up");
+                    Ok(())
+                }
+                Err(commands::CommandError::Rejected(r)) => {
+                    eprintln!("not set: {r}");
+                    std::process::exit(2)
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         Command::Demo { db, no_serve, bind, seed, children } => {
             use safeguard::demo;
@@ -160,7 +247,14 @@ async fn main() -> anyhow::Result<()> {
             let (store, seeded) = demo::open(&db, &options).await?;
             let url = (!no_serve).then(|| format!("http://{bind}"));
             print!("{}", demo::banner(&db, seeded.as_ref(), url.as_deref(), &demo::logins(&store).await?));
-            if no_serve { Ok(()) } else { serve(store, bind, false, Config::default()).await }
+            if no_serve {
+                Ok(())
+            } else {
+                let couriers =
+                    Couriers { mailer: None, webhooks: notify::WebhookClient::new(std::time::Duration::from_secs(10)) };
+                let config = Config { public_url: format!("http://{bind}"), ..Config::default() };
+                serve(store, bind, false, config, couriers).await
+            }
         }
         Command::Migrate { db } => {
             let store = Store::connect(&db.db).await?;
@@ -238,29 +332,43 @@ async fn simulate(file: &std::path::Path, policy: Option<&std::path::Path>) -> a
     Ok(())
 }
 
-/// Serves until Ctrl-C or SIGTERM.
-async fn serve(store: Store, bind: SocketAddr, secure_cookies: bool, config: Config) -> anyhow::Result<()> {
+/// Serves until Ctrl-C or SIGTERM, with the background workers running beside.
+async fn serve(
+    store: Store,
+    bind: SocketAddr,
+    secure_cookies: bool,
+    config: Config,
+    couriers: Couriers,
+) -> anyhow::Result<()> {
     let svc = Service::new(store, Arc::new(SystemClock), config);
-    let sweeper = tokio::spawn(run_sweeper(svc.clone()));
+    let workers = safeguard::workers::start(svc.clone(), couriers);
     let app = web::router(web::AppState { svc, secure_cookies });
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
     tracing::info!("safeguard listening on http://{bind}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
-    sweeper.abort();
+    drop(workers);
     Ok(())
 }
 
-/// Fires due timers every second. Errors are logged and retried: the timers stay due
-/// in the database, so nothing is lost while the database is unreachable.
-async fn run_sweeper(svc: Service) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+/// `safeguard mailbox`: prints each email as it arrives, until Ctrl-C.
+async fn mailbox(listen: SocketAddr) -> anyhow::Result<()> {
+    let sink = notify::testing::SmtpSink::start_on(listen).await.with_context(|| format!("listening on {listen}"))?;
+    println!("mailbox listening on {} — point safeguard at it with --smtp {}", sink.addr(), sink.url());
+    let mut seen = 0;
     loop {
-        tick.tick().await;
-        match svc.sweep().await {
-            Ok(s) if s.fired + s.failed > 0 => tracing::info!(fired = s.fired, failed = s.failed, "sweep"),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "sweep failed; retrying"),
+        tokio::select! {
+            _ = shutdown() => return Ok(()),
+            _ = sink.wait_for(seen + 1, std::time::Duration::from_secs(3600)) => {}
+        }
+        for m in sink.messages().into_iter().skip(seen) {
+            seen += 1;
+            println!(
+                "--- email {seen} to {} ---\nSubject: {}\nX-Safeguard-Delivery: {}\n\n{}",
+                m.to.join(", "),
+                m.header("Subject").unwrap_or_default(),
+                m.header("X-Safeguard-Delivery").unwrap_or_default(),
+                m.body().lines().take(20).collect::<Vec<_>>().join("\n")
+            );
         }
     }
 }

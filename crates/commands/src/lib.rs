@@ -7,8 +7,11 @@
 
 pub mod auth;
 pub mod cases;
+pub mod delivery;
 pub mod escalations;
+pub mod housekeeping;
 pub mod input;
+pub mod notifications;
 pub mod people;
 pub mod practice;
 mod reactions;
@@ -66,11 +69,24 @@ pub struct Config {
     pub closures: Vec<jiff::civil::Date>,
     /// Timers the sweeper fires per transaction.
     pub sweep_batch: i64,
+    /// Deliveries the notifier sends per transaction.
+    pub delivery_batch: i64,
+    /// When failed deliveries are tried again, and how often.
+    pub retry: domain::delivery::RetryPolicy,
+    /// The address people reach the service at, for links in emails.
+    pub public_url: String,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { session_lifetime: SignedDuration::from_hours(10), closures: vec![], sweep_batch: sweeper::BATCH }
+        Self {
+            session_lifetime: SignedDuration::from_hours(10),
+            closures: vec![],
+            sweep_batch: sweeper::BATCH,
+            delivery_batch: delivery::BATCH,
+            retry: domain::delivery::RetryPolicy::default(),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use crate::{Result, Service};
 use domain::escalation::{self, Ctx, Escalation, EscalationId, Outcome, Raise, Routing, Subject, Trigger};
 use domain::event::Event;
 use domain::flags;
-use domain::ids::{PersonId, ReferralId, StaffId, TeamId};
+use domain::ids::{CaseId, PersonId, ReferralId, StaffId, TeamId};
 use domain::practice::{Plan, ThresholdOutcome};
 use domain::timer::{TimerChange, TimerKind};
 use domain::visit::VisitOutcome;
@@ -32,6 +32,11 @@ const CASE_TRIGGERS: [Trigger; 5] = [
     Trigger::IcpcOverdue,
     Trigger::CaseUnallocated,
 ];
+
+/// A notification about a case or a referral (escalations notify through the engine).
+fn notice(to: StaffId, text: String, at: Timestamp, case: Option<CaseId>, referral: Option<ReferralId>) -> Event {
+    Event::NotificationQueued { to, about: None, text, at, case, referral, inbox_only: false }
+}
 
 impl Service {
     /// Applies an outcome: its events to the tables, its timer changes to the timers.
@@ -82,10 +87,19 @@ impl Service {
                     self.after_new_concern(tx, &ctx, *child, None, &what).await?;
                     reflag.insert(*child);
                 }
-                Event::ReferralDecided { referral, .. } => {
+                Event::ReferralDecided { referral, decision, by, at, .. } => {
                     tx.change_timers(&[TimerChange::done(TimerKind::ReferralDecisionDue, referral.subject())], now)
                         .await?;
                     self.clear(tx, &ctx, Trigger::ReferralDecisionOverdue, Subject::Referral(*referral)).await?;
+                    // The referrer hears the outcome (partners included: it is their referral).
+                    if let Some(referrer) = tx.referral_recorded_by(*referral).await?.filter(|r| r != by) {
+                        let text = format!(
+                            "Your referral {} has been decided: {}",
+                            referral.reference(),
+                            decision.code().replace('_', " ")
+                        );
+                        tx.apply(&[notice(referrer, text, *at, None, Some(*referral))], now).await?;
+                    }
                 }
                 Event::CaseOpened { child, referral, at, .. } => {
                     let received = tx.referral_state(*referral).await?.map(|r| r.received_at).unwrap_or(*at);
@@ -108,7 +122,11 @@ impl Service {
                     )
                     .await?;
                 }
-                Event::CaseAllocated { child, worker, previous, load_after, cap, .. } => {
+                Event::CaseAllocated { case, child, worker, previous, load_after, cap, by, at, .. } => {
+                    if worker != by {
+                        let text = format!("Case {} has been allocated to you", case.reference());
+                        tx.apply(&[notice(*worker, text, *at, Some(*case), None)], now).await?;
+                    }
                     tx.change_timers(&[TimerChange::done(TimerKind::CaseUnallocatedDue, child.subject())], now).await?;
                     self.clear(tx, &ctx, Trigger::CaseUnallocated, Subject::Child(*child)).await?;
                     self.check_caseload(tx, &ctx, *worker, Some((*load_after, *cap))).await?;

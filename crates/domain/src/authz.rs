@@ -52,6 +52,8 @@ pub enum Action {
     ManageTeams,
     /// Read the operational figures (`/metrics`): backlogs and failures, no records.
     ViewOperations,
+    /// See the outbox, send failed deliveries again, set up partner webhooks.
+    ManageDeliveries,
 }
 
 impl Action {
@@ -71,6 +73,7 @@ impl Action {
             Action::ManageStaff => "manage staff",
             Action::ManageTeams => "manage teams",
             Action::ViewOperations => "see the service's operational figures",
+            Action::ManageDeliveries => "manage email and webhook deliveries",
         }
     }
 }
@@ -90,9 +93,11 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ViewStaffDirectory
         ),
         Role::TeamManager | Role::ServiceManager | Role::HeadOfService | Role::Director => {
-            !matches!(action, ManageStaff | ManageTeams | ViewOperations)
+            !matches!(action, ManageStaff | ManageTeams | ViewOperations | ManageDeliveries)
         }
-        Role::Administrator => matches!(action, ManageStaff | ManageTeams | ViewStaffDirectory | ViewOperations),
+        Role::Administrator => {
+            matches!(action, ManageStaff | ManageTeams | ViewStaffDirectory | ViewOperations | ManageDeliveries)
+        }
         Role::Partner => matches!(action, CreateReferral | ViewOwnReferrals),
     }
 }
@@ -127,8 +132,10 @@ mod tests {
         }
         assert!(!permits(Role::HeadOfService, ManageStaff));
         assert!(permits(Role::Administrator, ViewOperations));
+        assert!(permits(Role::Administrator, ManageDeliveries));
         for r in Role::ALL.iter().filter(|r| **r != Role::Administrator) {
             assert!(!permits(*r, ViewOperations), "{r:?} must not see operational figures");
+            assert!(!permits(*r, ManageDeliveries), "{r:?} must not manage deliveries");
         }
     }
 

@@ -4,6 +4,7 @@
 //! Secrets a projection needs (password and token hashes) ride along but are never
 //! serialised, so they never reach the trail.
 
+use crate::delivery::{Channel, EmailAddress, WebhookUrl};
 use crate::escalation::{ClimbReason, EscalationId, Resolution, RoutingReason, Subject, Trigger};
 use crate::flags::Flag;
 use crate::ids::*;
@@ -488,7 +489,8 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
-    /// Someone was told something (inbox now; email and webhooks deliver from here).
+    /// Someone was told something: in the inbox at once, and by email when they have an
+    /// address and want it (an outbox row, delivered in the background).
     NotificationQueued {
         /// To whom.
         to: StaffId,
@@ -496,6 +498,88 @@ pub enum Event {
         about: Option<EscalationId>,
         /// What it says.
         text: String,
+        /// When.
+        at: Timestamp,
+        /// The case it is about (allocations).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        case: Option<CaseId>,
+        /// The referral it is about (outcomes told to the referrer).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        referral: Option<ReferralId>,
+        /// Inbox only: news of a failed delivery is not itself emailed, so a mail outage
+        /// cannot feed on itself.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        inbox_only: bool,
+    },
+    /// A member of staff's email address and notification choices were set.
+    ContactSet {
+        /// Whose.
+        staff: StaffId,
+        /// Their work email address (none: no email).
+        email: Option<EmailAddress>,
+        /// Whether notifications are emailed to them (the inbox always has them).
+        email_notifications: bool,
+    },
+    /// A partner agency's system was set up to receive webhooks (welfare-check requests).
+    WebhookEndpointSet {
+        /// Whose system.
+        agency: Agency,
+        /// Where calls go.
+        url: WebhookUrl,
+        /// The shared secret the calls are signed with; never serialised.
+        #[serde(skip)]
+        secret: String,
+    },
+    /// Sessions that had expired were removed (housekeeping; the sign-ins stay on the trail).
+    SessionsPurged {
+        /// Sessions that expired before this moment.
+        before: Timestamp,
+        /// How many.
+        count: u64,
+    },
+    /// A mail server or partner system accepted a delivery.
+    DeliverySent {
+        /// Which.
+        delivery: DeliveryId,
+        /// By which channel.
+        channel: Channel,
+        /// Tries it took.
+        attempts: u32,
+        /// When.
+        at: Timestamp,
+    },
+    /// A try at a delivery failed; it will be tried again.
+    DeliveryDeferred {
+        /// Which.
+        delivery: DeliveryId,
+        /// Tries so far.
+        attempts: u32,
+        /// What went wrong.
+        error: String,
+        /// When it is tried next.
+        retry_at: Timestamp,
+        /// When.
+        at: Timestamp,
+    },
+    /// A delivery failed for good (retrying could not help, or the tries ran out).
+    DeliveryFailed {
+        /// Which.
+        delivery: DeliveryId,
+        /// By which channel.
+        channel: Channel,
+        /// Tries made.
+        attempts: u32,
+        /// What went wrong the last time.
+        error: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// An administrator sent a failed delivery back to be tried again.
+    DeliveryRetried {
+        /// Which.
+        delivery: DeliveryId,
+        /// Who (none: the operator, from the command line).
+        by: Option<StaffId>,
         /// When.
         at: Timestamp,
     },
@@ -585,6 +669,13 @@ impl Event {
             Event::EscalationResolved { .. } => "escalation.resolved",
             Event::WelfareCheckRequested { .. } => "welfare_check.requested",
             Event::NotificationQueued { .. } => "notification.queued",
+            Event::ContactSet { .. } => "staff.contact_set",
+            Event::WebhookEndpointSet { .. } => "webhook.endpoint_set",
+            Event::SessionsPurged { .. } => "session.purged",
+            Event::DeliverySent { .. } => "delivery.sent",
+            Event::DeliveryDeferred { .. } => "delivery.deferred",
+            Event::DeliveryFailed { .. } => "delivery.failed",
+            Event::DeliveryRetried { .. } => "delivery.retried",
             Event::DeadlinePassed { .. } => "deadline.passed",
             Event::FlagRaised { .. } => "flag.raised",
             Event::FlagCleared { .. } => "flag.cleared",

@@ -79,6 +79,9 @@ id_type!(
 id_type!(
     /// A bearer token for the API.
     TokenId, "token", "K");
+id_type!(
+    /// One notification on its way out by one channel (an outbox row).
+    DeliveryId, "delivery", "D");
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@ pub mod authz;
 pub mod case;
 pub mod caseload;
 pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod escalation;
 pub mod event;

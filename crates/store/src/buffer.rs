@@ -56,14 +56,22 @@ pub(crate) enum Deferred {
     History,
     /// Inbox notifications.
     Notification,
+    /// Outbox rows (email and webhook deliveries).
+    Delivery,
     /// Timer upserts (create, or move the outstanding timer).
     Timer,
     /// Audit-log entries.
     Audit,
 }
 
-const ORDER: [Deferred; 5] =
-    [Deferred::Escalation, Deferred::History, Deferred::Notification, Deferred::Timer, Deferred::Audit];
+const ORDER: [Deferred; 6] = [
+    Deferred::Escalation,
+    Deferred::History,
+    Deferred::Notification,
+    Deferred::Delivery,
+    Deferred::Timer,
+    Deferred::Audit,
+];
 
 /// Values bound per statement, at most. PostgreSQL gains from large statements (fewer
 /// round trips). SQLite has no round trips, and its driver looks up each parameter's
@@ -97,6 +105,11 @@ impl Deferred {
             Deferred::Notification => {
                 ("INSERT INTO notifications (staff_id, escalation_id, channel, body, created_at) VALUES ", 5, "")
             }
+            Deferred::Delivery => (
+                "INSERT INTO deliveries (idempotency_key, channel, staff_id, recipient, kind, escalation_id, case_id, referral_id, payload, created_at, due_at) VALUES ",
+                11,
+                "",
+            ),
             Deferred::Timer => (
                 "INSERT INTO timers (kind, subject, due_at, token, state, created_at, updated_at) VALUES ",
                 7,
@@ -116,7 +129,7 @@ impl Deferred {
 /// Rows waiting to be written, per table.
 #[derive(Debug, Default)]
 pub(crate) struct WriteBuffer {
-    rows: [Vec<Vec<Param>>; 5],
+    rows: [Vec<Vec<Param>>; 6],
     /// The outstanding timers (kind, subject) with an upsert waiting: one multi-row
     /// upsert may not touch the same row twice, so a second change flushes first.
     timer_keys: HashSet<(String, String)>,

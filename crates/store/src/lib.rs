@@ -10,6 +10,7 @@ mod escalation;
 mod load;
 mod memo;
 mod migrate;
+mod outbox;
 mod projection;
 pub mod query;
 mod time;
@@ -20,6 +21,7 @@ pub mod testing;
 
 pub use escalation::{CaseTimes, DueTimer, LatestThreshold, Preload};
 pub use load::{StaffCredentials, session_actor, staff_credentials, token_actor};
+pub use outbox::{Delivery, DeliveryContext, DeliveryKind, WebhookEndpoint, initials};
 pub use time::{from_micros, to_micros};
 pub use tx::{AuditActor, Tx};
 

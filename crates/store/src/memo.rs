@@ -49,6 +49,8 @@ pub(crate) struct Memo {
     /// Subjects whose open escalations are all in `escalations`.
     pub(crate) subjects_loaded: HashSet<String>,
     pub(crate) staff: StaffMemo,
+    /// Where each member of staff's notifications are emailed (none: not emailed).
+    pub(crate) emails: HashMap<StaffId, Option<String>>,
 }
 
 impl Memo {
@@ -116,8 +118,17 @@ impl Memo {
                     e.welfare_check_requested = true;
                 }
             }
+            Event::ContactSet { staff, .. } => {
+                self.emails.remove(staff);
+            }
             // Nothing remembered reads these.
             Event::EscalationReminded { .. }
+            | Event::WebhookEndpointSet { .. }
+            | Event::SessionsPurged { .. }
+            | Event::DeliverySent { .. }
+            | Event::DeliveryDeferred { .. }
+            | Event::DeliveryFailed { .. }
+            | Event::DeliveryRetried { .. }
             | Event::EscalationRepeated { .. }
             | Event::NotificationQueued { .. }
             | Event::DeadlinePassed { .. }

@@ -29,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_disagreements"),
     migration!(4, "0004_timer_indexes"),
     migration!(5, "0005_escalation_ids"),
+    migration!(6, "0006_outbox"),
 ];
 
 /// An arbitrary constant naming safeguard's migration lock.

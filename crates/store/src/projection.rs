@@ -1,8 +1,10 @@
 //! Applying events to the tables. Nothing writes a table except through here.
 
 use crate::buffer::Deferred;
+use crate::outbox::{DeliveryKind, Queued};
 use crate::time::to_micros;
 use crate::{StoreError, Tx};
+use domain::delivery::Channel;
 use domain::event::Event;
 use jiff::Timestamp;
 
@@ -62,7 +64,7 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
             history(tx, escalation.0, to_micros(*at), "repeated", None, None, None, None, None, Some(detail));
             return Ok(());
         }
-        Event::NotificationQueued { to, about, text, at } => {
+        Event::NotificationQueued { to, about, text, at, case, referral, inbox_only } => {
             tx.buffer.push(
                 Deferred::Notification,
                 vec![
@@ -73,6 +75,25 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                     to_micros(*at).into(),
                 ],
             );
+            if !*inbox_only && let Some(email) = tx.email_for(*to).await? {
+                let kind = match (about, case, referral) {
+                    (Some(_), _, _) => DeliveryKind::Escalation,
+                    (None, Some(_), _) => DeliveryKind::Allocation,
+                    (None, None, Some(_)) => DeliveryKind::ReferralOutcome,
+                    (None, None, None) => DeliveryKind::Notice,
+                };
+                tx.queue_delivery(Queued {
+                    channel: Channel::Email,
+                    staff: Some(*to),
+                    recipient: &email,
+                    kind,
+                    escalation: *about,
+                    case: *case,
+                    referral: *referral,
+                    payload: None,
+                    at: *at,
+                });
+            }
             return Ok(());
         }
         // Nothing to write: the event is on the trail, and the timer row says overdue.
@@ -580,6 +601,68 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 .execute(&mut *c)
                 .await?;
             history(tx, escalation.0, at, "welfare_check_requested", None, None, Some(agency.code()), None, None, None);
+            crate::outbox::queue_welfare_check_webhook(tx, *child, *agency, *escalation, at).await?;
+        }
+        Event::ContactSet { staff, email, email_notifications } => {
+            sqlx::query("UPDATE staff SET email = $2, email_notifications = $3 WHERE id = $1")
+                .bind(staff.0)
+                .bind(email.as_ref().map(|e| e.as_str().to_string()))
+                .bind(i64::from(*email_notifications))
+                .execute(c)
+                .await?;
+        }
+        Event::WebhookEndpointSet { agency, url, secret } => {
+            sqlx::query(
+                "INSERT INTO webhook_endpoints (agency, url, secret, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (agency) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at",
+            )
+            .bind(agency.code())
+            .bind(url.as_str().to_string())
+            .bind(secret.clone())
+            .bind(now)
+            .execute(c)
+            .await?;
+        }
+        Event::SessionsPurged { before, .. } => {
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(to_micros(*before)).execute(c).await?;
+        }
+        Event::DeliverySent { delivery, attempts, at, .. } => {
+            sqlx::query("UPDATE deliveries SET state = 'sent', attempts = $2, sent_at = $3 WHERE id = $1")
+                .bind(delivery.0)
+                .bind(i64::from(*attempts))
+                .bind(to_micros(*at))
+                .execute(c)
+                .await?;
+        }
+        Event::DeliveryDeferred { delivery, attempts, error, retry_at, .. } => {
+            sqlx::query("UPDATE deliveries SET attempts = $2, due_at = $3, last_error = $4 WHERE id = $1")
+                .bind(delivery.0)
+                .bind(i64::from(*attempts))
+                .bind(to_micros(*retry_at))
+                .bind(error.clone())
+                .execute(c)
+                .await?;
+        }
+        Event::DeliveryFailed { delivery, attempts, error, at, .. } => {
+            sqlx::query(
+                "UPDATE deliveries SET state = 'failed', attempts = $2, failed_at = $3, last_error = $4 WHERE id = $1",
+            )
+            .bind(delivery.0)
+            .bind(i64::from(*attempts))
+            .bind(to_micros(*at))
+            .bind(error.clone())
+            .execute(c)
+            .await?;
+        }
+        Event::DeliveryRetried { delivery, at, .. } => {
+            // A fresh set of tries, starting now.
+            sqlx::query(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, due_at = $2, failed_at = NULL WHERE id = $1",
+            )
+            .bind(delivery.0)
+            .bind(to_micros(*at))
+            .execute(c)
+            .await?;
         }
         Event::FlagRaised { child, flag, evidence, at } => {
             sqlx::query("INSERT INTO flags (person_id, flag, evidence, raised_at) VALUES ($1, $2, $3, $4)")

@@ -139,6 +139,34 @@ pub(crate) async fn metrics(
         let _ = writeln!(out, "safeguard_escalations_open{{level=\"{}\"}} {n}", i + 1);
     }
     gauge(&mut out, "safeguard_audit_entries", "Entries on the audit log.", f.audit_entries.to_string());
+    let per_channel = |out: &mut String, name: &str, help: &str, values: &[(String, i64)]| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for (channel, n) in values {
+            let _ = writeln!(out, "{name}{{channel=\"{}\"}} {n}", escape(channel));
+        }
+    };
+    per_channel(
+        &mut out,
+        "safeguard_outbox_pending",
+        "Deliveries (email, webhook) queued and not yet sent: the outbox's depth.",
+        &f.outbox_pending,
+    );
+    let outbox_age = f
+        .outbox_oldest_at
+        .map_or(0.0, |t| (state.svc.now().as_millisecond() - t.as_millisecond()).max(0) as f64 / 1000.0);
+    gauge(
+        &mut out,
+        "safeguard_outbox_oldest_age_seconds",
+        "How long the oldest undelivered item has waited since it was queued.",
+        outbox_age.to_string(),
+    );
+    per_channel(
+        &mut out,
+        "safeguard_deliveries_failed",
+        "Deliveries that failed for good (an administrator was told).",
+        &f.deliveries_failed,
+    );
+    per_channel(&mut out, "safeguard_deliveries_sent", "Deliveries accepted by the receiver.", &f.deliveries_sent);
     requests.render(&mut out);
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out).into_response())
 }

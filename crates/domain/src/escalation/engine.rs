@@ -147,14 +147,18 @@ fn all_timers_done(id: EscalationId) -> Vec<TimerChange> {
 }
 
 fn notify(ctx: &Ctx<'_>, id: EscalationId, assignee: StaffId, worker: Option<StaffId>, text: String) -> Vec<Event> {
-    let mut out = vec![Event::NotificationQueued { to: assignee, about: Some(id), text: text.clone(), at: ctx.now }];
+    let notice = |to, text| Event::NotificationQueued {
+        to,
+        about: Some(id),
+        text,
+        at: ctx.now,
+        case: None,
+        referral: None,
+        inbox_only: false,
+    };
+    let mut out = vec![notice(assignee, text.clone())];
     if let Some(w) = worker.filter(|w| *w != assignee) {
-        out.push(Event::NotificationQueued {
-            to: w,
-            about: Some(id),
-            text: format!("For your information: {text}"),
-            at: ctx.now,
-        });
+        out.push(notice(w, format!("For your information: {text}")));
     }
     out
 }

@@ -7,6 +7,7 @@
 mod cases;
 mod escalations;
 mod extract;
+mod notifications;
 mod people;
 mod policy;
 mod practice;
@@ -79,6 +80,13 @@ api_routes! {
     GET "/my/caseload" => cases::my_caseload,
     GET "/my/due" => work::mine,
     GET "/my/inbox" => work::inbox,
+    GET "/my/contact" => notifications::mine,
+    PUT "/my/contact" => notifications::set_mine,
+    PUT "/staff/{id}/contact" => notifications::set_theirs,
+    GET "/deliveries" => notifications::list,
+    POST "/deliveries/{id}/retry" => notifications::retry,
+    GET "/webhooks" => notifications::webhooks,
+    PUT "/webhooks/{agency}" => notifications::set_webhook,
     GET "/escalations" => escalations::list,
     GET "/escalations/{id}" => escalations::get,
     POST "/escalations/{id}/acknowledgement" => escalations::acknowledge,

@@ -6,6 +6,7 @@
 
 mod admin;
 mod cases;
+mod deliveries;
 mod escalations;
 mod login;
 mod people;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .merge(referrals::routes())
         .merge(cases::routes())
         .merge(admin::routes())
+        .merge(deliveries::routes())
         .merge(escalations::routes())
         .merge(practice::routes())
         .merge(staff::routes())
@@ -108,6 +110,7 @@ impl Layout {
             add("/admin/staff", "Staff");
             add("/admin/teams", "Teams");
             add("/admin/policy", "Escalation policy");
+            add("/admin/deliveries", "Deliveries");
         }
         add("/inbox", "Inbox");
         Layout {
@@ -330,6 +333,9 @@ fn notice_text(done: &str) -> Option<&'static str> {
         "away" => "Absence saved",
         "back" => "Marked as back",
         "policy" => "Escalation policy saved",
+        "contact" => "Notification choices saved",
+        "retried" => "Delivery queued to be sent again",
+        "webhook" => "Webhook endpoint saved",
         _ => return None,
     })
 }

@@ -1,0 +1,414 @@
+//! The notifier: sends what the outbox holds, by email and webhook.
+//!
+//! Every `serve` process runs one. On PostgreSQL it claims a batch with `FOR UPDATE
+//! SKIP LOCKED`, sends it and records each outcome in the same transaction, so a process
+//! killed mid-batch leaves its rows to the others (sent again, with the same idempotency
+//! key: at least once, recorded once). On SQLite (one process) it reads the batch, sends
+//! it outside any lock, and records the outcomes in a short transaction.
+//!
+//! A failed try is retried with backoff ([`RetryPolicy`]); when the tries run out, or
+//! the receiver says retrying cannot help, the delivery has failed and the
+//! administrators (and, for an escalation, the next level up) are told in their inbox.
+
+use crate::{Result, Service};
+use domain::delivery::{AfterFailure, Channel};
+use domain::escalation::EscalationId;
+use domain::event::Event;
+use domain::ids::StaffId;
+use jiff::Timestamp;
+use notify::{Email, Mailer, SendError, WebhookCall, WebhookClient};
+use std::sync::Arc;
+use store::{AuditActor, Backend, Delivery, DeliveryContext, DeliveryKind, Tx};
+
+/// How many deliveries one transaction sends at most, unless configured otherwise.
+pub const BATCH: i64 = 200;
+
+/// How many sends are in flight at once within a batch.
+pub const IN_FLIGHT: usize = 32;
+
+/// The ways out: a mail server (if configured) and a webhook client. Cheap to clone.
+#[derive(Clone)]
+pub struct Couriers {
+    /// Email; without it emails wait in the outbox (counted on `/metrics`).
+    pub mailer: Option<Mailer>,
+    /// Webhooks to partner systems.
+    pub webhooks: WebhookClient,
+}
+
+impl Couriers {
+    /// The channels these couriers can send.
+    pub fn channels(&self) -> Vec<Channel> {
+        let mut c = vec![Channel::Webhook];
+        if self.mailer.is_some() {
+            c.push(Channel::Email);
+        }
+        c
+    }
+}
+
+/// What one round of delivery did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Accepted by the receiver.
+    pub sent: usize,
+    /// Failed this time; tried again later.
+    pub deferred: usize,
+    /// Failed for good.
+    pub failed: usize,
+}
+
+impl Round {
+    /// Deliveries handled.
+    pub fn handled(&self) -> usize {
+        self.sent + self.deferred + self.failed
+    }
+}
+
+/// The message one delivery becomes.
+enum Message {
+    Email(Email),
+    Webhook(WebhookCall),
+}
+
+impl Service {
+    /// Sends one batch of due deliveries and records the outcomes.
+    pub async fn deliver_due(&self, couriers: &Couriers) -> Result<Round> {
+        let channels = couriers.channels();
+        let limit = self.config().delivery_batch;
+        match self.store().backend() {
+            Backend::Postgres => {
+                let mut tx = self.store().begin().await?;
+                let batch = tx.claim_due_deliveries(self.now(), limit, &channels).await?;
+                if batch.is_empty() {
+                    return Ok(Round::default());
+                }
+                let outcomes = self.send_all(&batch, couriers).await;
+                let round = self.record_outcomes(&mut tx, &batch, outcomes).await?;
+                tx.commit().await?;
+                Ok(round)
+            }
+            Backend::Sqlite => {
+                let batch = self.store().due_deliveries(self.now(), limit, &channels).await?;
+                if batch.is_empty() {
+                    return Ok(Round::default());
+                }
+                let outcomes = self.send_all(&batch, couriers).await;
+                let mut tx = self.store().begin().await?;
+                let round = self.record_outcomes(&mut tx, &batch, outcomes).await?;
+                tx.commit().await?;
+                Ok(round)
+            }
+        }
+    }
+
+    /// Sends rounds until nothing is due (for tests, the CLI and benchmarks).
+    pub async fn deliver_all_due(&self, couriers: &Couriers) -> Result<Round> {
+        let mut total = Round::default();
+        loop {
+            let r = self.deliver_due(couriers).await?;
+            if r.handled() == 0 {
+                return Ok(total);
+            }
+            total.sent += r.sent;
+            total.deferred += r.deferred;
+            total.failed += r.failed;
+        }
+    }
+
+    /// Sends every delivery in `batch`, at most [`IN_FLIGHT`] at a time; the outcomes are
+    /// in the batch's order.
+    async fn send_all(&self, batch: &[Delivery], couriers: &Couriers) -> Vec<Result<(), SendError>> {
+        let limit = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, d) in batch.iter().enumerate() {
+            let message = match self.message(d, couriers).await {
+                Ok(m) => m,
+                Err(e) => {
+                    tasks.spawn(async move { (i, Err(e)) });
+                    continue;
+                }
+            };
+            let couriers = couriers.clone();
+            let limit = limit.clone();
+            let now_unix = self.now().as_second();
+            tasks.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let outcome = match (&message, &couriers.mailer) {
+                    (Message::Email(email), Some(mailer)) => mailer.send(email).await,
+                    (Message::Email(_), None) => {
+                        Err(SendError { retryable: true, message: "no mail server is configured".into() })
+                    }
+                    (Message::Webhook(call), _) => couriers.webhooks.post(call, now_unix).await,
+                };
+                (i, outcome)
+            });
+        }
+        let mut outcomes: Vec<Result<(), SendError>> =
+            batch.iter().map(|_| Err(SendError { retryable: true, message: "not sent".into() })).collect();
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok((i, outcome)) => {
+                    if let Some(slot) = outcomes.get_mut(i) {
+                        *slot = outcome;
+                    }
+                }
+                // A panicking send leaves its slot "not sent": retried later.
+                Err(e) => tracing::error!(error = %e, "a delivery task failed"),
+            }
+        }
+        outcomes
+    }
+
+    /// What `d` says, ready to send. An error here (say, an endpoint removed since the
+    /// webhook was queued) is the delivery's outcome.
+    async fn message(&self, d: &Delivery, _couriers: &Couriers) -> std::result::Result<Message, SendError> {
+        let store_error = |e: store::StoreError| SendError { retryable: true, message: format!("reading it: {e}") };
+        match d.channel {
+            Channel::Email => {
+                let ctx = self.store().delivery_context(d).await.map_err(store_error)?;
+                Ok(Message::Email(render_email(d, &ctx, &self.config().public_url)))
+            }
+            Channel::Webhook => {
+                let endpoint =
+                    self.store().webhook_endpoint(&d.recipient).await.map_err(store_error)?.ok_or_else(|| {
+                        SendError {
+                            retryable: false,
+                            message: format!("no webhook endpoint is set up for {}", d.recipient),
+                        }
+                    })?;
+                Ok(Message::Webhook(WebhookCall {
+                    url: endpoint.url,
+                    secret: endpoint.secret,
+                    event: match d.kind {
+                        DeliveryKind::WelfareCheck => "welfare_check.requested".to_string(),
+                        other => other.code().to_string(),
+                    },
+                    body: d.payload.clone().unwrap_or_default().into_bytes(),
+                    idempotency_key: d.idempotency_key.clone(),
+                }))
+            }
+            Channel::Inbox => Err(SendError { retryable: false, message: "inbox rows are not delivered".into() }),
+        }
+    }
+
+    /// Records each outcome with an audit entry, and tells people about failures.
+    async fn record_outcomes(
+        &self,
+        tx: &mut Tx,
+        batch: &[Delivery],
+        outcomes: Vec<std::result::Result<(), SendError>>,
+    ) -> Result<Round> {
+        let actor = AuditActor::System("notifier");
+        let now = self.now();
+        let retry = self.config().retry;
+        let mut round = Round::default();
+        for (d, outcome) in batch.iter().zip(outcomes) {
+            // Recorded once: a row another worker (or an earlier run) finished is left be.
+            match tx.delivery(d.id).await? {
+                Some(current) if current.state == "pending" && current.attempts == d.attempts => {}
+                _ => continue,
+            }
+            let attempts = d.attempts + 1;
+            let events = match outcome {
+                Ok(()) => {
+                    round.sent += 1;
+                    vec![Event::DeliverySent { delivery: d.id, channel: d.channel, attempts, at: now }]
+                }
+                Err(e) => match retry.after_failure(attempts, e.retryable, now, rand::random::<f64>()) {
+                    AfterFailure::RetryAt(retry_at) => {
+                        round.deferred += 1;
+                        tracing::warn!(delivery = d.id.0, attempts, error = %e.message, "delivery failed; will retry");
+                        vec![Event::DeliveryDeferred { delivery: d.id, attempts, error: e.message, retry_at, at: now }]
+                    }
+                    AfterFailure::GiveUp => {
+                        round.failed += 1;
+                        tracing::error!(delivery = d.id.0, attempts, error = %e.message, "delivery failed for good");
+                        let mut events = vec![Event::DeliveryFailed {
+                            delivery: d.id,
+                            channel: d.channel,
+                            attempts,
+                            error: e.message.clone(),
+                            at: now,
+                        }];
+                        events.extend(self.failure_notices(tx, d, &e.message, now).await?);
+                        events
+                    }
+                },
+            };
+            tx.record(&actor, events[0].name(), &d.id.subject(), now, &events).await?;
+        }
+        Ok(round)
+    }
+
+    /// Who hears that `d` failed: every administrator, and for an escalation the person
+    /// one level above it, in their inbox (which cannot fail).
+    async fn failure_notices(&self, tx: &mut Tx, d: &Delivery, error: &str, now: Timestamp) -> Result<Vec<Event>> {
+        let what = match d.channel {
+            Channel::Webhook => format!("The {} webhook", d.recipient),
+            _ => format!("The email to {}", d.recipient),
+        };
+        let about = d.escalation.map(|e| format!(" about {}", e.reference())).unwrap_or_default();
+        let text = format!(
+            "Delivery failed: {what}{about} ({}) could not be delivered after {} tries: {error}",
+            d.id.reference(),
+            d.attempts + 1
+        );
+        let mut to: Vec<StaffId> = tx.administrators().await?;
+        if let Some(e) = d.escalation
+            && let Some(above) = self.next_level_up(tx, e).await?
+            && !to.contains(&above)
+        {
+            to.push(above);
+        }
+        Ok(to
+            .into_iter()
+            .map(|staff| Event::NotificationQueued {
+                to: staff,
+                about: d.escalation,
+                text: text.clone(),
+                at: now,
+                case: None,
+                referral: None,
+                inbox_only: true,
+            })
+            .collect())
+    }
+
+    /// The person at the level above an escalation's current one, if there is one.
+    async fn next_level_up(&self, tx: &mut Tx, id: EscalationId) -> Result<Option<StaffId>> {
+        let Some(e) = tx.escalation(id).await? else { return Ok(None) };
+        let line = tx.line_for(e.team).await?;
+        Ok((e.level + 1..=4).find_map(|level| line.at(level)).filter(|p| *p != e.assignee))
+    }
+}
+
+/// Escapes text for HTML.
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The email for a delivery: references and initials only, and a link to sign in and see
+/// the record. Email leaves the secure system, so it never carries names or concerns.
+pub fn render_email(d: &Delivery, ctx: &DeliveryContext, public_url: &str) -> Email {
+    let base = public_url.trim_end_matches('/');
+    let child = match (&ctx.child_initials, ctx.case) {
+        (Some(i), Some(c)) => Some(format!("{i} (case {})", c.reference())),
+        (Some(i), None) => Some(i.clone()),
+        (None, Some(c)) => Some(format!("case {}", c.reference())),
+        (None, None) => None,
+    };
+    let (subject, lines, link): (String, Vec<String>, String) = match (d.kind, ctx.escalation) {
+        (DeliveryKind::Escalation, Some((id, trigger, level))) => (
+            format!("Escalation {}: {} (level {level})", id.reference(), trigger.label()),
+            [
+                Some(format!("Escalation {} needs your attention.", id.reference())),
+                Some(format!("What: {}, level {level}", trigger.label())),
+                child.as_ref().map(|c| format!("Child: {c}")),
+                ctx.referral.as_ref().map(|(r, _)| format!("Referral: {}", r.reference())),
+                Some(format!("Needed: {}", trigger.needs())),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            format!("{base}/escalations/{}", id.0),
+        ),
+        (DeliveryKind::Allocation, _) => (
+            format!("Case allocated to you{}", ctx.case.map(|c| format!(": {}", c.reference())).unwrap_or_default()),
+            [
+                Some("A case has been allocated to you.".to_string()),
+                child.as_ref().map(|c| format!("Child: {c}")),
+                Some("Needed: plan your first visit and see the child.".to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            ctx.child.map(|p| format!("{base}/people/{}", p.0)).unwrap_or_else(|| format!("{base}/my-work")),
+        ),
+        (DeliveryKind::ReferralOutcome, _) => {
+            let (r, decision) = ctx.referral.clone().unzip();
+            let reference = r.map(|r| r.reference()).unwrap_or_else(|| "you made".into());
+            (
+                format!("Referral {reference} has been decided"),
+                [
+                    Some(format!("The referral {reference} has been decided.")),
+                    decision.flatten().map(|d| format!("Outcome: {}", d.replace('_', " "))),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+                r.map(|r| format!("{base}/referrals/{}", r.0)).unwrap_or_else(|| format!("{base}/inbox")),
+            )
+        }
+        _ => (
+            "You have a new notification".to_string(),
+            vec!["There is a new notification in your safeguard inbox.".to_string()],
+            format!("{base}/inbox"),
+        ),
+    };
+    let footer = "This email names children by initials and reference only. Sign in to see the record.";
+    let text =
+        format!("{}\n\nOpen it: {link}\n\n{footer}\nDelivery reference: {}\n", lines.join("\n"), d.idempotency_key);
+    let html = format!(
+        "<!doctype html><html><body><p>{}</p><p><a href=\"{}\">Open it in safeguard</a></p><p><small>{footer}<br>Delivery reference: {}</small></p></body></html>",
+        lines.iter().map(|l| html_escape(l)).collect::<Vec<_>>().join("<br>"),
+        html_escape(&link),
+        html_escape(&d.idempotency_key)
+    );
+    Email {
+        to: d.recipient.clone(),
+        subject: format!("[safeguard] {subject}"),
+        text,
+        html,
+        idempotency_key: d.idempotency_key.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::escalation::Trigger;
+    use domain::ids::{CaseId, DeliveryId, PersonId};
+
+    fn delivery(kind: DeliveryKind) -> Delivery {
+        Delivery {
+            id: DeliveryId(7),
+            idempotency_key: "k123".into(),
+            channel: Channel::Email,
+            staff: Some(StaffId(2)),
+            recipient: "tm@council.gov.uk".into(),
+            kind,
+            escalation: Some(EscalationId(12)),
+            case: None,
+            referral: None,
+            payload: None,
+            attempts: 0,
+            created_at: Timestamp::UNIX_EPOCH,
+            due_at: Timestamp::UNIX_EPOCH,
+            state: "pending".into(),
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn escalation_emails_carry_initials_references_and_a_link_only() {
+        let ctx = DeliveryContext {
+            escalation: Some((EscalationId(12), Trigger::ChildNotSeen, 2)),
+            child: Some(PersonId(5)),
+            child_initials: Some("A.S.".into()),
+            case: Some(CaseId(45)),
+            referral: None,
+        };
+        let email = render_email(&delivery(DeliveryKind::Escalation), &ctx, "https://safeguard.council.gov.uk/");
+        assert_eq!(email.subject, "[safeguard] Escalation E-12: Child not seen (level 2)");
+        assert!(email.text.contains("Child: A.S. (case C-45)"), "{}", email.text);
+        assert!(email.text.contains("https://safeguard.council.gov.uk/escalations/12"));
+        assert!(email.html.contains("href=\"https://safeguard.council.gov.uk/escalations/12\""));
+        assert!(email.text.contains("k123"));
+        assert_eq!(email.to, "tm@council.gov.uk");
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(html_escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+    }
+}

@@ -1,0 +1,168 @@
+//! How people are reached: their email address and choices, partner webhooks, and the
+//! outbox seen by administrators.
+
+use crate::{Caller, Result, Service, not_found};
+use domain::authz::Action;
+use domain::delivery::{EmailAddress, WebhookUrl};
+use domain::event::Event;
+use domain::ids::{DeliveryId, StaffId};
+use domain::staff::Agency;
+use domain::{FieldErrors, Rejection};
+use serde::{Deserialize, Serialize};
+use store::Delivery;
+
+/// The shortest webhook secret accepted: 128 bits as hex, or a long passphrase.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+/// Contact details and choices as they arrive.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ContactInput {
+    /// Work email address; empty or absent for none.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Whether notifications are emailed (default yes). The inbox always has them.
+    #[serde(default)]
+    pub email_notifications: Option<bool>,
+}
+
+/// A member of staff's contact details and choices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    /// Work email address, if any.
+    pub email: Option<String>,
+    /// Whether notifications are emailed to them.
+    pub email_notifications: bool,
+    /// Always true: escalations and notices always reach the inbox.
+    pub inbox: bool,
+}
+
+/// A partner webhook endpoint as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WebhookInput {
+    /// The partner agency (police, school, health, other).
+    #[serde(default)]
+    pub agency: String,
+    /// Where calls go (https).
+    #[serde(default)]
+    pub url: String,
+    /// The shared signing secret (at least 32 characters).
+    #[serde(default)]
+    pub secret: String,
+}
+
+/// A partner webhook endpoint as shown (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookView {
+    /// The agency.
+    pub agency: String,
+    /// Where calls go.
+    pub url: String,
+}
+
+impl Service {
+    /// Sets a member of staff's email address and whether they get email. People set
+    /// their own; administrators set anyone's.
+    pub async fn set_contact(&self, by: Caller<'_>, staff: StaffId, input: &ContactInput) -> Result<()> {
+        if !matches!(by, Caller::Staff(a) if a.staff == staff) {
+            by.require(Action::ManageStaff)?;
+        }
+        let mut errors = FieldErrors::new();
+        let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            Some(raw) => errors.field("email", EmailAddress::parse(raw)),
+            None => None,
+        };
+        let email_notifications = input.email_notifications.unwrap_or(true);
+        if email_notifications && email.is_none() && input.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
+            // Asking for email without an address is allowed (nothing is sent) but almost
+            // certainly a mistake on a form; say so.
+            errors.push("email", "give an address to have notifications emailed, or turn email off");
+        }
+        errors.finish()?;
+        let mut tx = self.store().begin().await?;
+        if tx.staff_actor(staff).await?.is_none() {
+            return Err(not_found(staff.reference()));
+        }
+        let event = Event::ContactSet { staff, email, email_notifications };
+        tx.record(&by.audit(), "staff.set_contact", &staff.subject(), self.now(), &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A member of staff's contact details (their own, or anyone's for an administrator).
+    pub async fn contact(&self, by: Caller<'_>, staff: StaffId) -> Result<Contact> {
+        if !matches!(by, Caller::Staff(a) if a.staff == staff) {
+            by.require(Action::ManageStaff)?;
+        }
+        let (email, email_notifications) =
+            self.store().contact(staff).await?.ok_or_else(|| not_found(staff.reference()))?;
+        Ok(Contact { email, email_notifications, inbox: true })
+    }
+
+    /// Sets up (or changes) the webhook endpoint of a partner agency.
+    pub async fn set_webhook_endpoint(&self, by: Caller<'_>, input: &WebhookInput) -> Result<()> {
+        by.require(Action::ManageDeliveries)?;
+        let mut errors = FieldErrors::new();
+        let agency = errors.field("agency", Agency::parse(&input.agency));
+        let url = errors.field("url", WebhookUrl::parse(&input.url));
+        let secret = input.secret.trim().to_string();
+        if secret.chars().count() < MIN_SECRET_CHARS {
+            errors.push("secret", format!("a signing secret has at least {MIN_SECRET_CHARS} characters"));
+        }
+        errors.finish()?;
+        let (Some(agency), Some(url)) = (agency, url) else {
+            return Err(Rejection::invalid("agency", "missing").into());
+        };
+        let mut tx = self.store().begin().await?;
+        let subject = format!("webhook:{}", agency.code());
+        tx.record(
+            &by.audit(),
+            "webhook.set",
+            &subject,
+            self.now(),
+            &[Event::WebhookEndpointSet { agency, url, secret }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The partner webhook endpoints (without secrets).
+    pub async fn webhook_endpoints(&self, by: Caller<'_>) -> Result<Vec<WebhookView>> {
+        by.require(Action::ManageDeliveries)?;
+        Ok(self
+            .store()
+            .webhook_endpoints()
+            .await?
+            .into_iter()
+            .map(|e| WebhookView { agency: e.agency.code().into(), url: e.url })
+            .collect())
+    }
+
+    /// The outbox: deliveries in a state (`pending`, `sent`, `failed`), newest first.
+    pub async fn deliveries(&self, by: Caller<'_>, state: &str, limit: i64) -> Result<Vec<Delivery>> {
+        by.require(Action::ManageDeliveries)?;
+        if !matches!(state, "pending" | "sent" | "failed") {
+            return Err(Rejection::invalid("state", "must be pending, sent or failed").into());
+        }
+        Ok(self.store().deliveries(state, limit.clamp(1, 1000)).await?)
+    }
+
+    /// Sends a failed delivery again, with a fresh set of tries.
+    pub async fn retry_delivery(&self, by: Caller<'_>, id: DeliveryId) -> Result<()> {
+        by.require(Action::ManageDeliveries)?;
+        let mut tx = self.store().begin().await?;
+        let d = tx.delivery(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        if d.state != "failed" {
+            return Err(Rejection::conflict("state", format!("{} is {}, not failed", id.reference(), d.state)).into());
+        }
+        let by_staff = match by {
+            Caller::Staff(a) => Some(a.staff),
+            Caller::System(_) => None,
+        };
+        let now = self.now();
+        let event = Event::DeliveryRetried { delivery: id, by: by_staff, at: now };
+        tx.record(&by.audit(), "delivery.retry", &id.subject(), now, &[event]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
