@@ -533,11 +533,11 @@ impl Run {
             Event::FlagCleared { child, flag, .. } => {
                 Line::new(at, "flag.cleared", json!({"child": n.person(*child), "flag": flag.code()}))
             }
-            Event::NotificationQueued { to, about, .. } => Line::new(
-                at,
-                "notification.sent",
-                json!({"to": n.staff(*to), "channel": "inbox", "about": about.as_ref().map(esc)}),
-            ),
+            // The contract's `notification.sent` is about escalations (`about` names one);
+            // news of an allocation or a referral's outcome is not an escalation's.
+            Event::NotificationQueued { to, about: Some(about), .. } => {
+                Line::new(at, "notification.sent", json!({"to": n.staff(*to), "channel": "inbox", "about": esc(about)}))
+            }
             _ => return None,
         })
     }

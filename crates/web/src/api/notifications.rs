@@ -53,11 +53,17 @@ pub async fn list(
     Ok(Json(state.svc.deliveries(Caller::Staff(&actor), &which, limit).await?))
 }
 
+/// The body of a retry: nothing yet, but a JSON object like every other command's, so a
+/// browser cannot send one cross-site without a CORS preflight.
+#[derive(Debug, Deserialize)]
+pub struct RetryBody {}
+
 /// `POST /deliveries/{id}/retry`: sends a failed delivery again.
 pub async fn retry(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
     Id(id): Id<DeliveryId>,
+    ApiJson(_): ApiJson<RetryBody>,
 ) -> Result<StatusCode, ApiError> {
     state.svc.retry_delivery(Caller::Staff(&actor), id).await?;
     Ok(StatusCode::ACCEPTED)
