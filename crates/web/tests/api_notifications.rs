@@ -59,7 +59,7 @@ app_test!(contact_choices_webhooks_and_the_outbox, |app| async move {
     let body = json!({"url": "https://control-room.police.example/safeguard", "secret": SECRET});
     let hook = api.command(Method::PUT, "/api/v1/webhooks/police", &admin, body, StatusCode::OK).await;
     assert_eq!(hook, json!({"agency": "police", "url": "https://control-room.police.example/safeguard"}));
-    let listed = api.get(&"/api/v1/webhooks".to_string(), &admin).await;
+    let listed = api.get("/api/v1/webhooks", &admin).await;
     assert!(!listed.body.contains(SECRET));
 
     // An undecided referral escalates to the team manager: inbox at once, and an email in
