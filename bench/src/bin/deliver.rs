@@ -126,6 +126,8 @@ async fn throughput(a: &Args, backend: Backend) -> anyhow::Result<()> {
     .await?;
     let sink = SmtpSink::start().await;
     let hooks = WebhookReceiver::start(SECRET).await;
+    // Signed on the fixture's (simulated) clock, in March 2026.
+    hooks.set_tolerance(20 * 365 * 24 * 3600);
     let couriers = couriers(&sink).await;
     let now = Timestamp::from_microsecond(T0 + 1_000_000)?;
 
@@ -217,11 +219,15 @@ async fn latency(a: &Args, backend: Backend) -> anyhow::Result<()> {
     }
     let line = LeadershipInput { team_manager: Some(ids[0].0), service_manager: Some(ids[1].0), head_of_service: None };
     setup.set_team_leadership(sys, team, &line).await?;
-    let contact = commands::notifications::ContactInput {
-        email: Some("tm1@council.gov.uk".into()),
-        email_notifications: Some(true),
-    };
-    setup.set_contact(sys, ids[0], &contact).await?;
+    // Both managers have email: once the team manager holds more than ten open
+    // escalations, routing sends the next ones to the service manager.
+    for (id, login) in ids.iter().zip(["tm1", "sm1"]) {
+        let contact = commands::notifications::ContactInput {
+            email: Some(format!("{login}@council.gov.uk")),
+            email_notifications: Some(true),
+        };
+        setup.set_contact(sys, *id, &contact).await?;
+    }
     let sw = domain::authz::Actor {
         staff: ids[2],
         login: "sw1".into(),
