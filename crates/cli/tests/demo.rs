@@ -62,7 +62,13 @@ store_test!(a_small_authority_is_realistic_and_wholly_on_the_record, |store| asy
     // Caseloads vary as in real teams: the heaviest well above the middle.
     let mut loads = Vec::new();
     for team in query::teams(store).await.expect("teams") {
-        loads.extend(query::team_workers(store, team.id).await.expect("workers").into_iter().map(|w| w.open_cases));
+        loads.extend(
+            query::team_workers(store, team.id, &Default::default())
+                .await
+                .expect("workers")
+                .into_iter()
+                .map(|w| w.open_cases),
+        );
     }
     loads.sort_unstable();
     assert!(loads.len() >= 15, "about twenty case-holding workers, got {}", loads.len());

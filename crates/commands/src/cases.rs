@@ -33,12 +33,13 @@ impl Service {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let state = tx.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        let cap_per_fte = self.policy_in(&mut tx).await?.cap_per_fte;
+        let policy = self.policy_in(&mut tx).await?;
         let worker = tx
-            .worker_state(worker, cap_per_fte)
+            .worker_state(worker, policy.cap_per_fte, &policy.caseload_weights)
             .await?
             .ok_or_else(|| Rejection::invalid("worker", format!("there is no member of staff {worker}")))?;
-        let events = case::allocate(&state, &worker, actor, now, override_reason, 1.0)?;
+        let weight = policy.caseload_weights.of(state.stage);
+        let events = case::allocate(&state, &worker, actor, now, override_reason, weight)?;
         self.finish(tx, &audit_actor(actor), "case.allocate", &id.subject(), now, &events).await?;
         Ok(())
     }

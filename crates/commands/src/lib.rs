@@ -6,6 +6,7 @@
 //! before anything is written. Queries authorise too, and read through the store's views.
 
 pub mod auth;
+pub mod caseloads;
 pub mod cases;
 pub mod delivery;
 pub mod escalations;

@@ -167,6 +167,10 @@ impl Service {
                     reflag.insert(*child);
                 }
                 Event::PlanStarted { child, .. } => {
+                    // A plan changes what the child weighs in their worker's caseload.
+                    if let Some((_, Some(worker), _)) = tx.child_team_and_worker(*child).await? {
+                        self.check_caseload(tx, &ctx, worker, None).await?;
+                    }
                     // A new plan restarts the visiting clock.
                     self.clear(tx, &ctx, Trigger::VisitOverdue, Subject::Child(*child)).await?;
                     self.schedule_visit(tx, &ctx, *child).await?;
@@ -386,7 +390,7 @@ impl Service {
     ) -> Result<()> {
         let (load, cap) = match known {
             Some(lc) => lc,
-            None => match tx.worker_load(worker).await? {
+            None => match tx.worker_load(worker, &ctx.policy.caseload_weights).await? {
                 Some((load, fte)) => (load, ctx.policy.cap_per_fte * fte),
                 None => return Ok(()),
             },

@@ -113,7 +113,8 @@ impl Service {
     ) -> Result<(query::CaseView, Vec<query::WorkerLoad>)> {
         require(actor, Action::AllocateCase)?;
         let c = query::case(self.store(), case).await?.ok_or_else(|| not_found(case.reference()))?;
-        let workers = query::team_workers(self.store(), c.team.id).await?;
+        let (_, policy) = self.current_policy().await?;
+        let workers = query::team_workers(self.store(), c.team.id, &policy.caseload_weights).await?;
         Ok((c, workers))
     }
 

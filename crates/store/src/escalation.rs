@@ -547,15 +547,15 @@ impl Tx {
     }
 
     /// The worker's current load (open cases held) and FTE.
-    pub async fn worker_load(&mut self, worker: StaffId) -> Result<Option<(f64, f64)>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.fte, CAST((SELECT COUNT(*) FROM cases c WHERE c.worker_id = s.id AND c.closed_at IS NULL) AS BIGINT) AS n
-               FROM staff s WHERE s.id = $1",
-        )
-        .bind(worker.0)
-        .fetch_optional(self.db().await?)
-        .await?;
-        row.map(|r| Ok((r.try_get::<i64, _>("n")? as f64, r.try_get::<f64, _>("fte")?))).transpose()
+    pub async fn worker_load(
+        &mut self,
+        worker: StaffId,
+        weights: &domain::caseload::Weights,
+    ) -> Result<Option<(f64, f64)>, StoreError> {
+        let row =
+            sqlx::query("SELECT fte FROM staff WHERE id = $1").bind(worker.0).fetch_optional(self.db().await?).await?;
+        let Some(fte) = row.map(|r| r.try_get::<f64, _>("fte")).transpose()? else { return Ok(None) };
+        Ok(Some((self.weighted_load(worker, weights).await?, fte)))
     }
 
     /// The child's open case's team and worker, if the child has an open case.

@@ -4,6 +4,7 @@ use crate::time::{from_micros, to_micros};
 use crate::{StoreError, Tx};
 use domain::authz::Actor;
 use domain::case::{CaseState, Stage, WorkerState};
+use domain::caseload::Weights;
 use domain::ids::*;
 use domain::referral::{Decision, ReferralState};
 use domain::staff::{Agency, Fte, Role};
@@ -164,17 +165,17 @@ impl Tx {
 
     /// A prospective worker with their current caseload, locked so two allocations to
     /// the same worker cannot both slip under the cap.
-    pub async fn worker_state(&mut self, id: StaffId, cap_per_fte: f64) -> Result<Option<WorkerState>, StoreError> {
+    pub async fn worker_state(
+        &mut self,
+        id: StaffId,
+        cap_per_fte: f64,
+        weights: &Weights,
+    ) -> Result<Option<WorkerState>, StoreError> {
         let sql = format!("SELECT id, name, role, team_id, active, fte FROM staff WHERE id = $1{}", self.for_update());
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.db().await?).await? else {
             return Ok(None);
         };
-        let load =
-            sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE worker_id = $1 AND closed_at IS NULL")
-                .bind(id.0)
-                .fetch_one(self.db().await?)
-                .await?
-                .try_get::<i64, _>("n")?;
+        let load = self.weighted_load(id, weights).await?;
         Ok(Some(WorkerState {
             id,
             name: row.try_get("name")?,
@@ -182,9 +183,25 @@ impl Tx {
             team: row.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
             active: row.try_get::<i64, _>("active")? != 0,
             fte: Fte::new(row.try_get("fte")?).map_err(|e| StoreError::Corrupt { table: "staff", detail: e })?,
-            load: load as f64,
+            load,
             cap_per_fte,
         }))
+    }
+
+    /// A worker's weighted caseload: their open cases counted by stage and weighed.
+    pub async fn weighted_load(&mut self, worker: StaffId, weights: &Weights) -> Result<f64, StoreError> {
+        let rows = sqlx::query(
+            "SELECT stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE worker_id = $1 AND closed_at IS NULL GROUP BY stage",
+        )
+        .bind(worker.0)
+        .fetch_all(self.db().await?)
+        .await?;
+        let mut load = 0.0;
+        for r in rows {
+            let stage = code("cases", &r.try_get::<String, _>("stage")?, Stage::parse)?;
+            load += weights.of(stage) * r.try_get::<i64, _>("n")? as f64;
+        }
+        Ok(load)
     }
 
     /// Whether a person exists.

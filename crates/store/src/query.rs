@@ -190,35 +190,69 @@ pub struct WorkerLoad {
     pub name: String,
     /// Role.
     pub role: Role,
+    /// Their team.
+    pub team: Option<TeamId>,
     /// Full-time equivalence.
     pub fte: f64,
     /// Children allocated now.
     pub open_cases: i64,
+    /// Their weighted caseload (the policy's weight for each child's stage, summed).
+    pub load: f64,
 }
 
 /// The case-holding workers of a team with their current loads, lightest first.
-pub async fn team_workers(store: &Store, team: TeamId) -> Result<Vec<WorkerLoad>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT s.id, s.name, s.role, s.fte,
-                CAST((SELECT COUNT(*) FROM cases c WHERE c.worker_id = s.id AND c.closed_at IS NULL) AS BIGINT) AS open_cases
-           FROM staff s
-          WHERE s.team_id = $1 AND s.active = 1 AND s.role IN ('social_worker', 'senior_practitioner')
-          ORDER BY open_cases, s.name",
-    )
-    .bind(team.0)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
+pub async fn team_workers(
+    store: &Store,
+    team: TeamId,
+    weights: &domain::caseload::Weights,
+) -> Result<Vec<WorkerLoad>, StoreError> {
+    caseloads(store, Some(team), weights).await
+}
+
+/// The case-holding workers of a team (or of every team) with their current loads,
+/// lightest first: two queries whatever the number of workers.
+pub async fn caseloads(
+    store: &Store,
+    team: Option<TeamId>,
+    weights: &domain::caseload::Weights,
+) -> Result<Vec<WorkerLoad>, StoreError> {
+    let filter = if team.is_some() { " AND s.team_id = $1" } else { " AND $1 = $1" };
+    let sql = format!(
+        "SELECT s.id, s.name, s.role, s.team_id, s.fte FROM staff s
+          WHERE s.active = 1 AND s.role IN ('social_worker', 'senior_practitioner'){filter}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
+    let sql = format!(
+        "SELECT c.worker_id, c.stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases c JOIN staff s ON s.id = c.worker_id
+          WHERE c.closed_at IS NULL{filter} GROUP BY c.worker_id, c.stage"
+    );
+    let counts = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
+    let mut held: std::collections::HashMap<i64, (i64, f64)> = Default::default();
+    for r in counts {
+        let stage = code("cases", &r.try_get::<String, _>("stage")?, domain::case::Stage::parse)?;
+        let n: i64 = r.try_get("n")?;
+        let e = held.entry(r.try_get("worker_id")?).or_default();
+        e.0 += n;
+        e.1 += weights.of(stage) * n as f64;
+    }
+    let mut out = rows
+        .iter()
         .map(|r| {
+            let id: i64 = r.try_get("id")?;
+            let (open_cases, load) = held.get(&id).copied().unwrap_or_default();
             Ok(WorkerLoad {
-                id: StaffId(r.try_get("id")?),
+                id: StaffId(id),
                 name: r.try_get("name")?,
                 role: code("staff", &r.try_get::<String, _>("role")?, Role::parse)?,
+                team: r.try_get::<Option<i64>, _>("team_id")?.map(TeamId),
                 fte: r.try_get("fte")?,
-                open_cases: r.try_get("open_cases")?,
+                open_cases,
+                load,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    out.sort_by(|a, b| a.load.total_cmp(&b.load).then_with(|| a.name.cmp(&b.name)));
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- people
@@ -1671,4 +1705,90 @@ pub async fn operational_figures(store: &Store, now: Timestamp) -> Result<Operat
         escalations_open_by_level: by_level,
         audit_entries: count("SELECT seq AS n FROM audit_head WHERE id = 1").await?,
     })
+}
+
+// ---------------------------------------------------------------- caseloads
+
+/// How cases came and went over a window, for a team or the whole service.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct CaseFlow {
+    /// Cases opened in the window.
+    pub opened: i64,
+    /// Cases closed in the window.
+    pub closed: i64,
+    /// Mean days open of the cases closed in the window (none closed: the mean age of
+    /// the cases open now, which undercounts, and says so on the page).
+    pub mean_days_open: f64,
+    /// Whether `mean_days_open` came from closed cases.
+    pub from_closed: bool,
+    /// Cases open now.
+    pub open_now: i64,
+    /// Of which no worker is allocated.
+    pub unallocated: i64,
+    /// When the longest-waiting unallocated case opened.
+    pub oldest_unallocated_at: Option<Timestamp>,
+}
+
+/// Cases opened and closed since `since`, and what is open and unallocated now.
+pub async fn case_flow(
+    store: &Store,
+    team: Option<TeamId>,
+    since: Timestamp,
+    now: Timestamp,
+) -> Result<CaseFlow, StoreError> {
+    let filter = if team.is_some() { " AND team_id = $2" } else { " AND $2 = $2" };
+    let t = team.map_or(0, |t| t.0);
+    let one = |sql: String| async move {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_micros(since)).bind(t).fetch_one(store.pool()).await
+    };
+    let opened = one(format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE opened_at >= $1{filter}")).await?;
+    let closed = one(format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(closed_at - opened_at) AS DOUBLE PRECISION) AS total
+           FROM cases WHERE closed_at IS NOT NULL AND closed_at >= $1{filter}"
+    ))
+    .await?;
+    let open = one(format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(CASE WHEN worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unallocated,
+                MIN(CASE WHEN worker_id IS NULL THEN opened_at END) AS oldest,
+                CAST(SUM(opened_at) AS DOUBLE PRECISION) AS opened_sum
+           FROM cases WHERE closed_at IS NULL AND $1 = $1{filter}"
+    ))
+    .await?;
+    const MICROS_PER_DAY: f64 = 86_400_000_000.0;
+    let n_closed: i64 = closed.try_get("n")?;
+    let n_open: i64 = open.try_get("n")?;
+    let (mean_days_open, from_closed) = if n_closed > 0 {
+        (closed.try_get::<Option<f64>, _>("total")?.unwrap_or(0.0) / n_closed as f64 / MICROS_PER_DAY, true)
+    } else if n_open > 0 {
+        let sum: f64 = open.try_get::<Option<f64>, _>("opened_sum")?.unwrap_or(0.0);
+        ((to_micros(now) as f64 - sum / n_open as f64) / MICROS_PER_DAY, false)
+    } else {
+        (0.0, false)
+    };
+    Ok(CaseFlow {
+        opened: opened.try_get("n")?,
+        closed: n_closed,
+        mean_days_open: mean_days_open.max(0.0),
+        from_closed,
+        open_now: n_open,
+        unallocated: open.try_get::<Option<i64>, _>("unallocated")?.unwrap_or(0),
+        oldest_unallocated_at: open.try_get::<Option<i64>, _>("oldest")?.map(from_micros),
+    })
+}
+
+/// Open (unresolved) escalations by level, 1 to 4, for a team or the whole service.
+pub async fn escalations_open_by_level(store: &Store, team: Option<TeamId>) -> Result<[i64; 4], StoreError> {
+    let filter = if team.is_some() { " AND team_id = $1" } else { " AND $1 = $1" };
+    let sql = format!(
+        "SELECT level, CAST(COUNT(*) AS BIGINT) AS n FROM escalations WHERE state <> 'resolved'{filter} GROUP BY level"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
+    let mut by_level = [0i64; 4];
+    for r in rows {
+        let level: i64 = r.try_get("level")?;
+        if let Some(slot) = usize::try_from(level - 1).ok().and_then(|i| by_level.get_mut(i)) {
+            *slot = r.try_get("n")?;
+        }
+    }
+    Ok(by_level)
 }

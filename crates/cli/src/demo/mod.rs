@@ -160,7 +160,7 @@ pub async fn logins(store: &Store) -> anyhow::Result<Vec<DemoLogin>> {
     let mut unallocated = BTreeMap::new();
     let mut team_open = BTreeMap::new();
     for t in &teams {
-        for w in query::team_workers(store, t.id).await? {
+        for w in query::team_workers(store, t.id, &Default::default()).await? {
             loads.insert(w.id, w.open_cases);
         }
         let open = query::cases(

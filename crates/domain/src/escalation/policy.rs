@@ -138,6 +138,8 @@ pub struct Policy {
     pub cap_per_fte: f64,
     /// Above this multiple of the cap, `caseload_over_cap` starts one level higher.
     pub over_cap_start_higher_at: f64,
+    /// What each allocated child weighs in a caseload, by the stage of their case.
+    pub caseload_weights: crate::caseload::Weights,
 }
 
 impl Default for Policy {
@@ -165,6 +167,7 @@ impl Default for Policy {
             flags: FlagWindows::default(),
             cap_per_fte: crate::caseload::DEFAULT_CAP_PER_FTE,
             over_cap_start_higher_at: 1.5,
+            caseload_weights: crate::caseload::Weights::default(),
         }
     }
 }
@@ -210,6 +213,9 @@ impl Policy {
         }
         if !(self.over_cap_start_higher_at.is_finite() && self.over_cap_start_higher_at >= 1.0) {
             return bad("over_cap_start_higher_at".into(), "must be 1 or more");
+        }
+        if let Err((field, message)) = self.caseload_weights.check() {
+            return bad(format!("caseload_weights.{field}"), message);
         }
         if self.repeat_every.amount() == 0 {
             return bad("repeat_every".into(), "must be more than zero");

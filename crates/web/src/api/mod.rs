@@ -4,6 +4,7 @@
 //! the tests check it against the OpenAPI document (`crates/web/openapi.json`, served at
 //! `/api/v1/openapi.json`) in both directions.
 
+mod caseloads;
 mod cases;
 mod escalations;
 mod extract;
@@ -78,6 +79,7 @@ api_routes! {
     POST "/cases/{id}/review-conference" => practice::review_conference,
     POST "/cases/{id}/assessment-completion" => practice::complete_assessment,
     GET "/my/caseload" => cases::my_caseload,
+    GET "/caseloads" => caseloads::dashboard,
     GET "/my/due" => work::mine,
     GET "/my/inbox" => work::inbox,
     GET "/my/contact" => notifications::mine,

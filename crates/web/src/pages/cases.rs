@@ -115,13 +115,15 @@ async fn allocate_page(
     errors: FormErrors,
 ) -> Result<AllocatePage, PageError> {
     let (case, workers) = state.svc.allocation_candidates(&user.actor, id).await?;
-    let per_fte = state.svc.current_policy().await?.1.cap_per_fte;
+    let policy = state.svc.current_policy().await?.1;
+    let per_fte = policy.cap_per_fte;
+    let weight = policy.caseload_weights.of(case.stage);
     let candidates: Vec<Candidate> = workers
         .iter()
         .map(|w| {
             // The store only holds valid FTEs; a full-time cap is the safe reading otherwise.
             let limit = cap(Fte::new(w.fte).unwrap_or(Fte::FULL), per_fte);
-            let load = w.open_cases as f64;
+            let load = w.load;
             Candidate {
                 id: w.id.0,
                 name: w.name.clone(),
@@ -131,7 +133,7 @@ async fn allocate_page(
                 cap: trim_number(limit),
                 headroom: trim_number(limit - load),
                 over: is_over_cap(load, limit),
-                would_go_over: is_over_cap(load + 1.0, limit),
+                would_go_over: is_over_cap(load + weight, limit),
                 current: case.worker.as_ref().is_some_and(|c| c.id == w.id),
             }
         })

@@ -5,6 +5,7 @@
 //! [`PageUser::check_csrf`] before anything else.
 
 mod admin;
+mod caseloads;
 mod cases;
 mod deliveries;
 mod escalations;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(cases::routes())
         .merge(admin::routes())
         .merge(deliveries::routes())
+        .merge(caseloads::routes())
         .merge(escalations::routes())
         .merge(practice::routes())
         .merge(staff::routes())
@@ -102,6 +104,7 @@ impl Layout {
         }
         if role.is_manager() {
             add("/cases/unallocated", "Unallocated");
+            add("/caseloads", "Caseloads");
         }
         if role.is_manager() || user.actor.agency == Some(domain::staff::Agency::Police) {
             add("/welfare-checks", "Welfare checks");

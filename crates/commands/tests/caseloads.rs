@@ -1,0 +1,157 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The caseload dashboard's figures against a seeded team, on SQLite and PostgreSQL:
+//! loads, the histogram, the staffing gap (the hand-worked example of
+//! `domain::caseload`), the forecast's inputs, and weights by stage from the policy.
+
+use commands::input::{AllocationInput, DecisionInput, ReferralInput};
+use commands::practice::PlanInput;
+use commands::staff::{LeadershipInput, StaffInput, TeamInput};
+use commands::{Caller, CommandError, Config, Service};
+use domain::Rejection;
+use domain::authz::Actor;
+use domain::clock::SimulatedClock;
+use domain::escalation::Policy;
+use domain::ids::*;
+use std::sync::Arc;
+use store::store_test;
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn staff(svc: &Service, login: &str, role: &str, team: TeamId, fte: f64) -> Actor {
+    let input = StaffInput {
+        login: login.into(),
+        name: login.into(),
+        role: role.into(),
+        team: Some(team.0),
+        fte: Some(fte),
+        password: PASSWORD.into(),
+        ..Default::default()
+    };
+    svc.add_staff(Caller::System("test"), &input).await.unwrap();
+    svc.sign_in(login, PASSWORD).await.unwrap().actor
+}
+
+/// Opens a case for a new child and allocates it to `worker` (over the cap with a reason).
+async fn case_for(svc: &Service, tm: &Actor, team: TeamId, worker: StaffId, i: usize) -> CaseId {
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
+        "children": [{"given_name": "Child", "family_name": format!("Number {i}"), "dob": "2015-01-01"}]
+    }))
+    .unwrap();
+    let r = svc.create_referral(tm, &input).await.unwrap();
+    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
+    let case = svc.decide_referral(tm, r, &decision).await.unwrap().opened[0];
+    let allocation = AllocationInput { worker: Some(worker.0), override_reason: Some("no one else is free".into()) };
+    svc.allocate(tm, case, &allocation).await.unwrap();
+    case
+}
+
+store_test!(the_dashboard_shows_loads_the_gap_and_the_forecast, |store| async move {
+    let clock = Arc::new(SimulatedClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
+    let svc = Service::new(store.clone(), clock.clone(), Config::default());
+    let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
+    let tm = staff(&svc, "tm1", "team_manager", team, 1.0).await;
+    let (ana, ben, cat) = (
+        staff(&svc, "ana", "social_worker", team, 1.0).await,
+        staff(&svc, "ben", "social_worker", team, 0.6).await,
+        staff(&svc, "cat", "social_worker", team, 1.0).await,
+    );
+    let line = LeadershipInput { team_manager: Some(tm.staff.0), ..Default::default() };
+    svc.set_team_leadership(Caller::System("test"), team, &line).await.unwrap();
+    // The hand-worked example: Ana 20 (cap 15), Ben 12 (cap 9), Cat 10 (cap 15); one more
+    // case opened and left unallocated.
+    let mut i = 0;
+    let mut ana_cases = vec![];
+    for (who, n) in [(&ana, 20), (&ben, 12), (&cat, 10)] {
+        for _ in 0..n {
+            i += 1;
+            let c = case_for(&svc, &tm, team, who.staff, i).await;
+            if who.staff == ana.staff {
+                ana_cases.push(c);
+            }
+        }
+    }
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
+        "children": [{"given_name": "Waiting", "family_name": "Child", "dob": "2015-01-01"}]
+    }))
+    .unwrap();
+    let r = svc.create_referral(&tm, &input).await.unwrap();
+    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
+    svc.decide_referral(&tm, r, &decision).await.unwrap();
+
+    clock.set("2026-03-12T09:00:00Z".parse().unwrap());
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let loads: Vec<(String, f64, f64, bool)> =
+        d.workers.iter().map(|w| (w.name.clone(), w.load, w.cap, w.over_cap)).collect();
+    assert_eq!(
+        loads,
+        [("cat".into(), 10.0, 15.0, false), ("ben".into(), 12.0, 9.0, true), ("ana".into(), 20.0, 15.0, true)],
+        "lightest first"
+    );
+    assert_eq!(d.histogram.iter().map(|b| b.workers).collect::<Vec<_>>(), [0, 1, 0, 0, 2, 0]);
+    assert_eq!(d.gap.over_cap, 8.0);
+    assert_eq!(d.gap.workers_over_cap, 2);
+    assert_eq!(domain::caseload::round_up_tenth(d.gap.fte_needed), 0.6);
+    assert_eq!(d.flow.opened, 43);
+    assert_eq!(d.flow.open_now, 43);
+    assert_eq!(d.flow.unallocated, 1);
+    assert!(!d.flow.from_closed, "nothing has closed yet");
+    assert!(
+        (d.flow.mean_days_open - 10.0).abs() < 0.01,
+        "opened on 2 March, read on 12 March: {}",
+        d.flow.mean_days_open
+    );
+    assert_eq!(d.forecast.opened, 43);
+    assert_eq!(d.forecast.fte_in_post, 2.6);
+    // Each over-cap allocation raised (or repeated) `caseload_over_cap`: Ana's and Ben's.
+    assert_eq!(d.escalations_open_by_level.iter().sum::<i64>(), 2);
+
+    // The whole service is the same here; a worker cannot see it.
+    let service = svc.caseload_dashboard(&tm, None).await.unwrap();
+    assert_eq!(service.gap.over_cap, 8.0);
+    assert!(matches!(svc.caseload_dashboard(&ana, None).await, Err(CommandError::Rejected(Rejection::Forbidden(_)))));
+
+    // Weights by stage come from the policy: a CP plan weighs 1.5, so one of Ana's
+    // children on a plan puts her at 20.5.
+    let policy = Policy::from_json(r#"{"caseload_weights": {"cp": 1.5}}"#).unwrap();
+    svc.set_policy(Caller::System("test"), &policy).await.unwrap();
+    let plan = PlanInput { plan: "cp".into(), category: Some("neglect".into()), at: None };
+    svc.start_plan(&tm, ana_cases[0], &plan).await.unwrap();
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let ana_row = d.workers.iter().find(|w| w.id == ana.staff).unwrap();
+    assert_eq!((ana_row.open_cases, ana_row.load), (20, 20.5));
+    assert_eq!(d.gap.over_cap, 8.5);
+    assert!(matches!(
+        Policy::from_json(r#"{"caseload_weights": {"cp": -1}}"#),
+        Err(domain::escalation::PolicyError::Invalid { field, .. }) if field == "caseload_weights.cp"
+    ));
+});
+
+store_test!(allocation_weighs_the_case_by_its_stage, |store| async move {
+    let clock = Arc::new(SimulatedClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
+    let svc = Service::new(store.clone(), clock.clone(), Config::default());
+    let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
+    let tm = staff(&svc, "tm1", "team_manager", team, 1.0).await;
+    let sw = staff(&svc, "sw1", "social_worker", team, 0.2).await; // cap 3
+    let policy = Policy::from_json(r#"{"caseload_weights": {"assessment": 2}}"#).unwrap();
+    svc.set_policy(Caller::System("test"), &policy).await.unwrap();
+    case_for(&svc, &tm, team, sw.staff, 1).await; // load 2 of 3 (given with a reason anyway)
+    // A second child being assessed would make 4 > 3: refused without a reason.
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
+        "children": [{"given_name": "Second", "family_name": "Child", "dob": "2015-01-01"}]
+    }))
+    .unwrap();
+    let r = svc.create_referral(&tm, &input).await.unwrap();
+    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
+    let case = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    match svc.allocate(&tm, case, &AllocationInput { worker: Some(sw.staff.0), override_reason: None }).await {
+        Err(CommandError::Rejected(Rejection::Invalid(errors))) => {
+            assert_eq!(errors[0].field, "override_reason");
+            assert!(errors[0].message.contains("caseload of 4 against a cap of 3"), "{}", errors[0].message);
+        }
+        other => panic!("expected an over-cap refusal, got {other:?}"),
+    }
+    let _ = store;
+});

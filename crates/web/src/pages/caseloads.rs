@@ -1,0 +1,270 @@
+//! The caseload dashboard: every worker's load against their cap (a histogram drawn
+//! here as SVG, and a row each), unallocated cases, open escalations, the staffing gap
+//! and its 12-month forecast with the working shown; printable, and as CSV.
+
+use super::{Layout, render, waited, when};
+use crate::{AppState, PageError, PageUser};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use commands::caseloads::Dashboard;
+use domain::case::trim_number;
+use domain::caseload::round_up_tenth;
+use domain::ids::TeamId;
+use serde::Deserialize;
+use std::fmt::Write;
+
+/// This module's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/caseloads", get(show)).route("/caseloads.csv", get(csv))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct TeamQuery {
+    #[serde(default)]
+    team: Option<String>,
+}
+
+impl TeamQuery {
+    /// The team asked for; anything but a positive number is "the whole service".
+    fn team(&self) -> Option<TeamId> {
+        self.team.as_deref().and_then(|t| t.parse::<i64>().ok()).filter(|t| *t > 0).map(TeamId)
+    }
+}
+
+struct Row {
+    id: i64,
+    name: String,
+    role: &'static str,
+    fte: String,
+    open_cases: i64,
+    load: String,
+    cap: String,
+    headroom: String,
+    over: bool,
+    /// Load as a percentage of the cap, for the bar (capped at 200).
+    pct: u32,
+}
+
+#[derive(askama::Template)]
+#[template(path = "caseloads.html")]
+struct Page {
+    layout: Layout,
+    title: String,
+    team_query: String,
+    teams: Vec<(i64, String, bool)>,
+    at: String,
+    cap_per_fte: String,
+    weights: String,
+    rows: Vec<Row>,
+    chart: String,
+    bands: Vec<(&'static str, usize)>,
+    workers: usize,
+    over: usize,
+    fte: String,
+    load: String,
+    capacity: String,
+    gap_working: Vec<String>,
+    gap_fte: String,
+    forecast_working: Vec<String>,
+    forecast_gap: String,
+    forecast_short: bool,
+    from_closed: bool,
+    unallocated: i64,
+    oldest_unallocated: String,
+    escalations: Vec<(usize, i64)>,
+}
+
+/// The histogram as an accessible SVG bar chart (the same figures are in a table below it).
+pub fn chart(bands: &[(&str, usize)]) -> String {
+    let (w, h, top, bottom, left) = (640.0, 240.0, 24.0, 48.0, 8.0);
+    let max = bands.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f64;
+    let slot = (w - 2.0 * left) / bands.len().max(1) as f64;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" aria-labelledby="chart-title chart-desc" class="chart"><title id="chart-title">Workers by caseload against their cap</title><desc id="chart-desc">"#
+    );
+    let desc: Vec<String> = bands.iter().map(|(l, n)| format!("{l}: {n}")).collect();
+    let _ = write!(s, "{}</desc>", html_escape(&desc.join("; ")));
+    for (i, (label, n)) in bands.iter().enumerate() {
+        let bar_h = (h - top - bottom) * (*n as f64) / max;
+        let x = left + slot * i as f64 + slot * 0.15;
+        let y = h - bottom - bar_h;
+        let over = i >= 4;
+        let fill = if over {
+            "#d4351c"
+        } else if i == 3 {
+            "#f47738"
+        } else {
+            "#1d70b8"
+        };
+        let _ = write!(
+            s,
+            r#"<rect x="{x:.1}" y="{y:.1}" width="{:.1}" height="{bar_h:.1}" fill="{fill}"/><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="14">{n}</text><text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12">{}</text>"#,
+            slot * 0.7,
+            x + slot * 0.35,
+            y - 6.0,
+            x + slot * 0.35,
+            h - bottom + 18.0,
+            html_escape(label)
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<line x1="{left}" y1="{}" x2="{}" y2="{}" stroke="#0b0c0c"/></svg>"##,
+        h - bottom,
+        w - left,
+        h - bottom
+    );
+    s
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<TeamQuery>,
+) -> Result<Response, PageError> {
+    let d = state.svc.caseload_dashboard(&user.actor, q.team()).await?;
+    let teams = state.svc.teams(&user.actor).await?;
+    let now = state.svc.now();
+    let bands: Vec<(&'static str, usize)> = d.histogram.iter().map(|b| (b.label, b.workers)).collect();
+    let Dashboard { gap, forecast, flow, .. } = &d;
+    let page = Page {
+        layout: Layout::load(&state, &user, "/caseloads").await?,
+        title: match &d.team {
+            Some((_, name)) => format!("Caseloads: {name}"),
+            None => "Caseloads: the whole service".into(),
+        },
+        team_query: d.team.as_ref().map(|(id, _)| format!("?team={}", id.0)).unwrap_or_default(),
+        teams: teams
+            .iter()
+            .map(|t| (t.id.0, t.name.clone(), d.team.as_ref().is_some_and(|(id, _)| *id == t.id)))
+            .collect(),
+        at: when(&d.at),
+        cap_per_fte: trim_number(d.cap_per_fte),
+        weights: format!(
+            "assessment {}, child in need {}, child protection {}, looked after {}",
+            trim_number(d.weights.assessment),
+            trim_number(d.weights.cin),
+            trim_number(d.weights.cp),
+            trim_number(d.weights.lac)
+        ),
+        rows: d
+            .workers
+            .iter()
+            .rev()
+            .map(|w| Row {
+                id: w.id.0,
+                name: w.name.clone(),
+                role: w.role.label(),
+                fte: trim_number(w.fte),
+                open_cases: w.open_cases,
+                load: trim_number(w.load),
+                cap: trim_number(w.cap),
+                headroom: trim_number(w.headroom),
+                over: w.over_cap,
+                pct: if w.cap > 0.0 { ((w.load / w.cap) * 100.0).round().clamp(0.0, 200.0) as u32 } else { 200 },
+            })
+            .collect(),
+        chart: chart(&bands),
+        bands,
+        workers: gap.workers,
+        over: gap.workers_over_cap,
+        fte: trim_number(gap.fte),
+        load: trim_number(gap.load),
+        capacity: trim_number(gap.capacity),
+        gap_working: gap.working.clone(),
+        gap_fte: trim_number(round_up_tenth(gap.fte_needed)),
+        forecast_working: forecast.working.clone(),
+        forecast_gap: trim_number(round_up_tenth(forecast.gap.abs())),
+        forecast_short: forecast.gap > 0.0,
+        from_closed: flow.from_closed,
+        unallocated: flow.unallocated,
+        oldest_unallocated: flow.oldest_unallocated_at.map(|t| waited(t, now)).unwrap_or_default(),
+        escalations: d.escalations_open_by_level.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
+    };
+    Ok(render(&page))
+}
+
+/// Quotes a CSV field when it needs it.
+fn field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+async fn csv(State(state): State<AppState>, user: PageUser, Query(q): Query<TeamQuery>) -> Result<Response, PageError> {
+    let d = state.svc.caseload_dashboard(&user.actor, q.team()).await?;
+    let mut out = String::from("worker_id,name,role,fte,open_cases,load,cap,headroom,over_cap\n");
+    for w in &d.workers {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{}",
+            w.id.0,
+            field(&w.name),
+            w.role.code(),
+            trim_number(w.fte),
+            w.open_cases,
+            trim_number(w.load),
+            trim_number(w.cap),
+            trim_number(w.headroom),
+            w.over_cap
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "figure,value");
+    for (k, v) in [
+        ("workers", d.gap.workers.to_string()),
+        ("fte_in_post", trim_number(d.gap.fte)),
+        ("load", trim_number(d.gap.load)),
+        ("capacity", trim_number(d.gap.capacity)),
+        ("over_cap", trim_number(d.gap.over_cap)),
+        ("fte_needed_today", trim_number(d.gap.fte_needed)),
+        ("cases_opened_12_months", d.forecast.opened.to_string()),
+        ("mean_days_open", trim_number(d.flow.mean_days_open)),
+        ("forecast_open_cases", trim_number(d.forecast.expected_open)),
+        ("forecast_fte_needed", trim_number(d.forecast.fte_needed)),
+        ("forecast_gap_fte", trim_number(d.forecast.gap)),
+        ("unallocated_cases", d.flow.unallocated.to_string()),
+    ] {
+        let _ = writeln!(out, "{k},{v}");
+    }
+    let name = match &d.team {
+        Some((id, _)) => format!("caseloads-team-{}.csv", id.0),
+        None => "caseloads-service.csv".into(),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_draws_a_bar_per_band_scaled_to_the_largest() {
+        let svg = chart(&[("a", 2), ("b", 4), ("c", 0), ("d", 1), ("e", 1), ("f", 0)]);
+        assert_eq!(svg.matches("<rect").count(), 6);
+        // The tallest bar fills the plot (240 − 24 − 48 = 168); half of it is 84.
+        assert!(svg.contains(r#"height="168.0""#), "{svg}");
+        assert!(svg.contains(r#"height="84.0""#), "{svg}");
+        assert!(svg.contains("<desc id=\"chart-desc\">a: 2; b: 4; c: 0; d: 1; e: 1; f: 0</desc>"));
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(field("Ana"), "Ana");
+        assert_eq!(field("O\"Neil, Ana"), "\"O\"\"Neil, Ana\"");
+    }
+}
