@@ -21,5 +21,9 @@ const staff = async (login, name, role, inTeam) =>
 const tm = await staff('tm.north', 'Tara Manager', 'team_manager', true);
 const sw = await staff('sw.north', 'Sam Worker', 'social_worker', true);
 const sm = await staff('sm.north', 'Simone Service', 'service_manager', false);
+// A worker on 0.1 FTE: a cap of 1.5, so a second case takes them over it.
+const pt = await call('POST', '/staff', token, {
+  login: 'pt.north', name: 'Pat Parttime', role: 'social_worker', team: team.id, fte: 0.1, password,
+});
 await call('PUT', `/teams/${team.id}/leadership`, token, { team_manager: tm.id, service_manager: sm.id });
-console.log(JSON.stringify({ team: team.name, tm: tm.login, sw: sw.login, sm: sm.login, swName: sw.name }));
+console.log(JSON.stringify({ team: team.name, tm: tm.login, sw: sw.login, sm: sm.login, swName: sw.name, ptName: pt.name }));

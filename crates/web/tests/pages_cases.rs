@@ -79,7 +79,7 @@ app_test!(going_over_the_cap_needs_a_managers_reason, |app| async move {
     let path = format!("/cases/{}/allocate", case.0);
     let (cookie, csrf) = app.session("tm1").await;
     let page = app.get_page(&path, Some(&cookie)).await;
-    assert!(page.body.contains("At cap"), "the full worker is marked");
+    assert!(page.body.contains("This case would take them over"), "the full worker is marked");
     assert!(page.body.contains("(over the cap with this case)"));
 
     let before = app.audit_len().await;

@@ -75,6 +75,8 @@ struct Candidate {
     role: &'static str,
     fte: String,
     open_cases: i64,
+    /// Weighted caseload.
+    load: String,
     cap: String,
     headroom: String,
     /// Already over their cap.
@@ -130,6 +132,7 @@ async fn allocate_page(
                 role: w.role.label(),
                 fte: trim_number(w.fte),
                 open_cases: w.open_cases,
+                load: trim_number(load),
                 cap: trim_number(limit),
                 headroom: trim_number(limit - load),
                 over: is_over_cap(load, limit),
