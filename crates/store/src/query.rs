@@ -1743,14 +1743,16 @@ pub async fn case_flow(
     };
     let opened = one(format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE opened_at >= $1{filter}")).await?;
     let closed = one(format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(closed_at - opened_at) AS DOUBLE PRECISION) AS total
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, SUM(CAST(closed_at - opened_at AS DOUBLE PRECISION)) AS total
            FROM cases WHERE closed_at IS NOT NULL AND closed_at >= $1{filter}"
     ))
     .await?;
+    // Summed as floating point: a service's timestamps in microseconds overflow a 64-bit
+    // integer sum after a few thousand cases.
     let open = one(format!(
         "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(CASE WHEN worker_id IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unallocated,
                 MIN(CASE WHEN worker_id IS NULL THEN opened_at END) AS oldest,
-                CAST(SUM(opened_at) AS DOUBLE PRECISION) AS opened_sum
+                SUM(CAST(opened_at AS DOUBLE PRECISION)) AS opened_sum
            FROM cases WHERE closed_at IS NULL AND $1 = $1{filter}"
     ))
     .await?;
