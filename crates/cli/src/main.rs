@@ -196,6 +196,9 @@ enum UserCommand {
         /// The password (at least 12 characters); read from SAFEGUARD_PASSWORD if not given.
         #[arg(long, env = "SAFEGUARD_PASSWORD", hide_env_values = true)]
         password: String,
+        /// For social workers: the date they qualified (YYYY-MM-DD).
+        #[arg(long)]
+        qualified_on: Option<String>,
     },
 }
 
@@ -264,11 +267,22 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Simulate { file, policy } => simulate(&file, policy.as_deref()).await,
         Command::Policy { command } => policy(command).await,
-        Command::User { command: UserCommand::Add { db, login, name, role, agency, team, fte, password } } => {
+        Command::User {
+            command: UserCommand::Add { db, login, name, role, agency, team, fte, password, qualified_on },
+        } => {
             let store = Store::open(&db.db).await?;
             let svc = Service::new(store, Arc::new(SystemClock), Config::default());
-            let input =
-                commands::staff::StaffInput { login, name, role, agency, team, fte: Some(fte), deputy: None, password };
+            let input = commands::staff::StaffInput {
+                login,
+                name,
+                role,
+                agency,
+                team,
+                fte: Some(fte),
+                deputy: None,
+                password,
+                qualified_on,
+            };
             match svc.add_staff(Caller::System("cli"), &input).await {
                 Ok(id) => {
                     println!("added {} ({})", input.login, id.reference());

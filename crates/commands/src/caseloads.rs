@@ -36,6 +36,8 @@ pub struct WorkerRow {
     pub over_cap: bool,
     /// Which band of the histogram (see [`caseload::BANDS`]).
     pub band: usize,
+    /// In their first year after qualifying (a smaller cap).
+    pub newly_qualified: bool,
 }
 
 /// A band of the histogram.
@@ -94,10 +96,12 @@ impl Service {
         let cap_per_fte = policy.cap_per_fte;
         let weights = policy.caseload_weights;
         let loads = query::caseloads(self.store(), team_id, &weights).await?;
+        let today = self.today();
+        let own = |w: &query::WorkerLoad| policy.cap_per_fte_for(caseload::newly_qualified(w.qualified_on, today));
         let workers: Vec<WorkerRow> = loads
             .iter()
             .map(|w| {
-                let cap = cap_per_fte * w.fte;
+                let cap = own(w) * w.fte;
                 WorkerRow {
                     id: w.id,
                     name: w.name.clone(),
@@ -110,12 +114,15 @@ impl Service {
                     headroom: cap - w.load,
                     over_cap: caseload::is_over_cap(w.load, cap),
                     band: caseload::band(w.load, cap),
+                    newly_qualified: caseload::newly_qualified(w.qualified_on, today),
                 }
             })
             .collect();
-        let holdings: Vec<Holding> =
-            loads.iter().map(|w| Holding { name: w.name.clone(), fte: w.fte, load: w.load }).collect();
-        let counts = caseload::histogram(&holdings, cap_per_fte);
+        let holdings: Vec<Holding> = loads
+            .iter()
+            .map(|w| Holding { name: w.name.clone(), fte: w.fte, load: w.load, cap_per_fte: own(w) })
+            .collect();
+        let counts = caseload::histogram(&holdings);
         let histogram =
             caseload::BANDS.iter().zip(counts).map(|(label, workers)| Band { label, workers }).collect::<Vec<_>>();
         let gap = caseload::staffing_gap(&holdings, cap_per_fte);

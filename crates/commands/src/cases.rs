@@ -35,7 +35,7 @@ impl Service {
         let state = tx.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
         let policy = self.policy_in(&mut tx).await?;
         let worker = tx
-            .worker_state(worker, policy.cap_per_fte, &policy.caseload_weights)
+            .worker_state(worker, &policy, self.calendar().local_date(now))
             .await?
             .ok_or_else(|| Rejection::invalid("worker", format!("there is no member of staff {worker}")))?;
         let weight = policy.caseload_weights.of(state.stage);

@@ -390,8 +390,8 @@ impl Service {
     ) -> Result<()> {
         let (load, cap) = match known {
             Some(lc) => lc,
-            None => match tx.worker_load(worker, &ctx.policy.caseload_weights).await? {
-                Some((load, fte)) => (load, ctx.policy.cap_per_fte * fte),
+            None => match tx.worker_load(worker, ctx.policy, self.calendar().local_date(ctx.now)).await? {
+                Some(load_and_cap) => load_and_cap,
                 None => return Ok(()),
             },
         };

@@ -58,6 +58,24 @@ pub struct StaffInput {
     /// Initial password.
     #[serde(default)]
     pub password: String,
+    /// For social workers: the date they qualified (their first year has a smaller cap
+    /// and no child protection case without a manager's reason).
+    #[serde(default)]
+    pub qualified_on: Option<String>,
+}
+
+/// A date of qualifying: an ISO date, not in the future.
+fn parse_qualified_on(raw: &str, today: jiff::civil::Date) -> Result<jiff::civil::Date, String> {
+    let d: jiff::civil::Date = raw.parse().map_err(|_| "must be a date such as 2025-09-01".to_string())?;
+    if d > today { Err("cannot be in the future".into()) } else { Ok(d) }
+}
+
+/// When a social worker qualified, as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QualificationInput {
+    /// An ISO date.
+    #[serde(default)]
+    pub qualified_on: String,
 }
 
 impl Service {
@@ -127,6 +145,10 @@ impl Service {
             errors.push("agency", "only partner users have an agency");
         }
         let fte = errors.field("fte", Fte::new(input.fte.unwrap_or(1.0)));
+        let qualified_on = match input.qualified_on.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            Some(raw) => errors.field("qualified_on", parse_qualified_on(raw, self.today())),
+            None => None,
+        };
         // The operator may create an account without a password (set one later); a
         // person creating one through the service must give one.
         let password = if input.password.is_empty() && matches!(by, Caller::System(_)) {
@@ -167,8 +189,12 @@ impl Service {
             return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
         }
         let staff = StaffId(tx.next_id(StaffId::KIND).await?);
-        let event = Event::StaffAdded { staff, login, name, role, agency, team, fte, deputy, password_hash: hash };
-        tx.record(&by.audit(), "staff.add", &staff.subject(), self.now(), &[event]).await?;
+        let mut events =
+            vec![Event::StaffAdded { staff, login, name, role, agency, team, fte, deputy, password_hash: hash }];
+        if let Some(qualified_on) = qualified_on {
+            events.push(Event::QualificationRecorded { staff, qualified_on });
+        }
+        tx.record(&by.audit(), "staff.add", &staff.subject(), self.now(), &events).await?;
         tx.commit().await?;
         Ok(staff)
     }
@@ -190,6 +216,25 @@ impl Service {
         }
         tx.record(&by.audit(), "staff.set_deputy", &staff.subject(), self.now(), &[Event::DeputySet { staff, deputy }])
             .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records when a social worker qualified.
+    pub async fn set_qualification(&self, by: Caller<'_>, staff: StaffId, input: &QualificationInput) -> Result<()> {
+        by.require(Action::ManageStaff)?;
+        let qualified_on = parse_qualified_on(input.qualified_on.trim(), self.today())
+            .map_err(|e| Rejection::invalid("qualified_on", e))?;
+        let mut tx = self.store().begin().await?;
+        match tx.staff_actor(staff).await? {
+            Some(a) if a.role.is_practitioner() => {}
+            Some(a) => {
+                return Err(Rejection::invalid("qualified_on", format!("{} does not hold cases", a.login)).into());
+            }
+            None => return Err(not_found(staff.reference())),
+        }
+        let event = Event::QualificationRecorded { staff, qualified_on };
+        tx.record(&by.audit(), "staff.set_qualification", &staff.subject(), self.now(), &[event]).await?;
         tx.commit().await?;
         Ok(())
     }

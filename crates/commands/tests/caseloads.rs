@@ -155,3 +155,59 @@ store_test!(allocation_weighs_the_case_by_its_stage, |store| async move {
     }
     let _ = store;
 });
+
+store_test!(newly_qualified_workers_have_a_smaller_cap_and_no_cp_case_without_a_reason, |store| async move {
+    let clock = Arc::new(SimulatedClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
+    let svc = Service::new(store.clone(), clock.clone(), Config::default());
+    let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
+    let tm = staff(&svc, "tm1", "team_manager", team, 1.0).await;
+    let nia = staff(&svc, "nia", "social_worker", team, 1.0).await;
+    let admin = Caller::System("test");
+    let q = |d: &str| commands::staff::QualificationInput { qualified_on: d.into() };
+    // Refused by field: a future date, or someone who holds no cases.
+    for (who, date, why) in [(nia.staff, "2027-01-01", "future"), (tm.staff, "2025-09-01", "does not hold cases")] {
+        match svc.set_qualification(admin, who, &q(date)).await {
+            Err(CommandError::Rejected(Rejection::Invalid(e))) => {
+                assert_eq!(e[0].field, "qualified_on");
+                assert!(e[0].message.contains(why), "{}", e[0].message);
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    svc.set_qualification(admin, nia.staff, &q("2025-09-01")).await.unwrap();
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let row = d.workers.iter().find(|w| w.id == nia.staff).unwrap();
+    assert!(row.newly_qualified);
+    assert_eq!(row.cap, 12.0, "80% of 15");
+
+    // A child protection case needs a manager's reason, even far under the cap.
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "police", "concern": "injury", "categories": ["physical"],
+        "children": [{"given_name": "Cee", "family_name": "Pee", "dob": "2015-01-01"}]
+    }))
+    .unwrap();
+    let r = svc.create_referral(&tm, &input).await.unwrap();
+    let decision = DecisionInput { decision: "strategy_discussion".into(), reason: "injury".into() };
+    let case = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    let plan = PlanInput { plan: "cp".into(), category: Some("physical".into()), at: None };
+    svc.start_plan(&tm, case, &plan).await.unwrap();
+    match svc.allocate(&tm, case, &AllocationInput { worker: Some(nia.staff.0), override_reason: None }).await {
+        Err(CommandError::Rejected(Rejection::Invalid(e))) => {
+            assert_eq!(e[0].field, "override_reason");
+            assert!(e[0].message.contains("qualified less than a year ago"), "{}", e[0].message);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let with_reason = AllocationInput {
+        worker: Some(nia.staff.0),
+        override_reason: Some("co-working with the senior practitioner".into()),
+    };
+    svc.allocate(&tm, case, &with_reason).await.unwrap();
+
+    // A year after qualifying, the usual cap.
+    clock.set("2026-09-02T09:00:00Z".parse().unwrap());
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let row = d.workers.iter().find(|w| w.id == nia.staff).unwrap();
+    assert!(!row.newly_qualified);
+    assert_eq!(row.cap, 15.0);
+});

@@ -91,6 +91,8 @@ pub struct WorkerState {
     pub load: f64,
     /// The per-FTE cap that applies to them.
     pub cap_per_fte: f64,
+    /// In their first year after qualifying.
+    pub newly_qualified: bool,
 }
 
 /// Allocates a case to a worker, refusing one that would take them over their cap unless a
@@ -124,6 +126,16 @@ pub fn allocate(
     }
     let cap = caseload::cap(worker.fte, worker.cap_per_fte);
     let load_after = worker.load + case_weight;
+    let nq_cp = worker.newly_qualified && case.stage == Stage::Cp;
+    if nq_cp && override_reason.is_none() {
+        return Err(Rejection::invalid(
+            "override_reason",
+            format!(
+                "{} qualified less than a year ago; a manager must give a reason to allocate a child protection case",
+                worker.name
+            ),
+        ));
+    }
     if caseload::is_over_cap(load_after, cap) && override_reason.is_none() {
         return Err(Rejection::invalid(
             "override_reason",
@@ -146,7 +158,7 @@ pub fn allocate(
         by: by.staff,
         at: now,
         // A reason is kept only when it was needed, so the trail shows real overrides.
-        override_reason: if caseload::is_over_cap(load_after, cap) { override_reason } else { None },
+        override_reason: if caseload::is_over_cap(load_after, cap) || nq_cp { override_reason } else { None },
         load_after,
         cap,
     }])
@@ -253,7 +265,31 @@ mod tests {
             fte: Fte::FULL,
             load,
             cap_per_fte: caseload::DEFAULT_CAP_PER_FTE,
+            newly_qualified: false,
         }
+    }
+
+    #[test]
+    fn a_newly_qualified_worker_takes_a_cp_case_only_with_a_managers_reason() {
+        let tm = actor(Role::TeamManager, 2);
+        let nq = WorkerState { newly_qualified: true, cap_per_fte: 12.0, ..worker(2.0) };
+        let cp = CaseState { stage: Stage::Cp, ..case() };
+        let at = ts("2026-03-02T12:00:00Z");
+        match allocate(&cp, &nq, &tm, at, None, 1.0).unwrap_err() {
+            Rejection::Invalid(f) => {
+                assert_eq!(f[0].field, "override_reason");
+                assert!(f[0].message.contains("qualified less than a year ago"), "{}", f[0].message);
+            }
+            other => panic!("{other:?}"),
+        }
+        let reason = Reason::parse("co-worked with the senior practitioner").unwrap();
+        let events = allocate(&cp, &nq, &tm, at, Some(reason.clone()), 1.0).unwrap();
+        assert!(
+            matches!(&events[0], Event::CaseAllocated { override_reason: Some(r), cap, .. } if *r == reason && *cap == 12.0),
+            "the reason is kept on the trail"
+        );
+        // Any other case is within their (smaller) cap without a reason.
+        assert!(allocate(&case(), &nq, &tm, at, None, 1.0).is_ok());
     }
 
     #[test]

@@ -18,6 +18,12 @@ pub fn cap(fte: Fte, cap_per_fte: f64) -> f64 {
     cap_per_fte * fte.value()
 }
 
+/// Whether someone who qualified on `qualified_on` is still newly qualified on `today`
+/// (their first year).
+pub fn newly_qualified(qualified_on: Option<jiff::civil::Date>, today: jiff::civil::Date) -> bool {
+    qualified_on.is_some_and(|q| q <= today && q.checked_add(jiff::Span::new().years(1)).is_ok_and(|end| today < end))
+}
+
 /// Whether holding `load` is over `cap` (holding exactly the cap is not over it).
 /// Compared in hundredths so 0.1 + 0.2 style rounding never tips a worker over.
 pub fn is_over_cap(load: f64, cap: f64) -> bool {
@@ -94,10 +100,10 @@ pub fn band(load: f64, cap: f64) -> usize {
 }
 
 /// How many workers fall in each band.
-pub fn histogram(holdings: &[Holding], cap_per_fte: f64) -> [usize; 6] {
+pub fn histogram(holdings: &[Holding]) -> [usize; 6] {
     let mut counts = [0; 6];
     for h in holdings {
-        counts[band(h.load, cap_per_fte * h.fte)] += 1;
+        counts[band(h.load, h.cap_per_fte * h.fte)] += 1;
     }
     counts
 }
@@ -111,6 +117,8 @@ pub struct Holding {
     pub fte: f64,
     /// Weighted caseload.
     pub load: f64,
+    /// Their own per-FTE cap (smaller in their first year after qualifying).
+    pub cap_per_fte: f64,
 }
 
 /// How many more staff are needed today, with the working shown.
@@ -150,11 +158,13 @@ fn num(x: f64) -> String {
 /// The FTE a team (or the service) needs today to bring every worker to or under
 /// their cap, moving only what is over each cap: spare room under one worker's cap is
 /// not counted against another's excess, since children are not moved around to fill it.
+/// The excess is turned into FTE at the standard `cap_per_fte` (new staff are not
+/// assumed to be newly qualified).
 pub fn staffing_gap(holdings: &[Holding], cap_per_fte: f64) -> StaffingGap {
     let mut working = vec![];
     let (mut fte, mut load, mut capacity, mut over_cap, mut over) = (0.0, 0.0, 0.0, 0.0, 0);
     for h in holdings {
-        let cap = cap_per_fte * h.fte;
+        let cap = h.cap_per_fte * h.fte;
         fte += h.fte;
         load += h.load;
         capacity += cap;
@@ -168,7 +178,7 @@ pub fn staffing_gap(holdings: &[Holding], cap_per_fte: f64) -> StaffingGap {
                 num(h.load),
                 num(cap),
                 num(h.fte),
-                num(cap_per_fte),
+                num(h.cap_per_fte),
                 num(excess)
             ));
         }
@@ -281,7 +291,7 @@ mod tests {
     use super::*;
 
     fn h(name: &str, fte: f64, load: f64) -> Holding {
-        Holding { name: name.into(), fte, load }
+        Holding { name: name.into(), fte, load, cap_per_fte: 15.0 }
     }
 
     #[test]
@@ -291,6 +301,16 @@ mod tests {
         assert!(!is_over_cap(15.0, 15.0));
         assert!(is_over_cap(16.0, 15.0));
         assert!(!is_over_cap(0.1 + 0.2, 0.3));
+    }
+
+    #[test]
+    fn the_first_year_after_qualifying_is_newly_qualified() {
+        let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+        assert!(newly_qualified(Some(d("2025-09-01")), d("2026-03-02")));
+        assert!(newly_qualified(Some(d("2025-03-02")), d("2026-03-01")));
+        assert!(!newly_qualified(Some(d("2025-03-02")), d("2026-03-02")), "a year on, no longer");
+        assert!(!newly_qualified(None, d("2026-03-02")), "not recorded: experienced");
+        assert!(!newly_qualified(Some(d("2026-06-01")), d("2026-03-02")), "not yet qualified is not this");
     }
 
     #[test]
@@ -343,9 +363,20 @@ mod tests {
         assert_eq!(band(22.5, 15.0), 4, "exactly 150% is not over it");
         assert_eq!(band(23.0, 15.0), 5);
         assert_eq!(band(1.0, 0.0), 5);
-        let counts =
-            histogram(&[h("Ana", 1.0, 20.0), h("Ben", 0.6, 9.0), h("Cat", 1.0, 3.0), h("Dan", 1.0, 40.0)], 15.0);
+        let counts = histogram(&[h("Ana", 1.0, 20.0), h("Ben", 0.6, 9.0), h("Cat", 1.0, 3.0), h("Dan", 1.0, 40.0)]);
         assert_eq!(counts, [1, 0, 0, 1, 1, 1]);
+    }
+
+    /// A newly qualified worker (cap 12 per FTE) holding 14 is 2 over their own cap; the
+    /// 2 becomes FTE at the standard 15.
+    #[test]
+    fn a_newly_qualified_workers_own_cap_counts() {
+        let nq = Holding { cap_per_fte: 12.0, ..h("Nia", 1.0, 14.0) };
+        let g = staffing_gap(std::slice::from_ref(&nq), 15.0);
+        assert_eq!((g.capacity, g.over_cap), (12.0, 2.0));
+        assert_eq!(g.working[0], "Nia holds 14 against a cap of 12 (1 FTE × 12): 2 over");
+        assert!((g.fte_needed - 2.0 / 15.0).abs() < 1e-12);
+        assert_eq!(histogram(&[nq]), [0, 0, 0, 0, 1, 0]);
     }
 
     #[test]

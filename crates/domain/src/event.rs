@@ -520,6 +520,13 @@ pub enum Event {
         /// Whether notifications are emailed to them (the inbox always has them).
         email_notifications: bool,
     },
+    /// When a social worker qualified was recorded (their first year is "newly qualified").
+    QualificationRecorded {
+        /// Who.
+        staff: StaffId,
+        /// The date they qualified.
+        qualified_on: Date,
+    },
     /// A partner agency's system was set up to receive webhooks (welfare-check requests).
     WebhookEndpointSet {
         /// Whose system.
@@ -670,6 +677,7 @@ impl Event {
             Event::WelfareCheckRequested { .. } => "welfare_check.requested",
             Event::NotificationQueued { .. } => "notification.queued",
             Event::ContactSet { .. } => "staff.contact_set",
+            Event::QualificationRecorded { .. } => "staff.qualification_recorded",
             Event::WebhookEndpointSet { .. } => "webhook.endpoint_set",
             Event::SessionsPurged { .. } => "session.purged",
             Event::DeliverySent { .. } => "delivery.sent",

@@ -186,6 +186,7 @@ impl Run {
                 fte: Some(p.fte),
                 deputy: None,
                 password: String::new(),
+                qualified_on: None,
             };
             let id = self.svc.add_staff(sys, &input).await.map_err(|e| setup_err(&p.id, e))?;
             self.staff.insert(

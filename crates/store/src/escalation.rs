@@ -546,16 +546,16 @@ impl Tx {
         Ok(())
     }
 
-    /// The worker's current load (open cases held) and FTE.
+    /// The worker's weighted load and their cap (the policy's, scaled by FTE, and smaller
+    /// in their first year after qualifying).
     pub async fn worker_load(
         &mut self,
         worker: StaffId,
-        weights: &domain::caseload::Weights,
+        policy: &domain::escalation::Policy,
+        today: jiff::civil::Date,
     ) -> Result<Option<(f64, f64)>, StoreError> {
-        let row =
-            sqlx::query("SELECT fte FROM staff WHERE id = $1").bind(worker.0).fetch_optional(self.db().await?).await?;
-        let Some(fte) = row.map(|r| r.try_get::<f64, _>("fte")).transpose()? else { return Ok(None) };
-        Ok(Some((self.weighted_load(worker, weights).await?, fte)))
+        let Some((fte, nq)) = self.worker_standing(worker, today).await? else { return Ok(None) };
+        Ok(Some((self.weighted_load(worker, &policy.caseload_weights).await?, policy.cap_per_fte_for(nq) * fte)))
     }
 
     /// The child's open case's team and worker, if the child has an open case.

@@ -14,6 +14,13 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 /// Reads a coded column back into its domain type, reporting corruption clearly.
+/// A staff row's `qualified_on`, parsed.
+pub(crate) fn qualified_on(row: &AnyRow) -> Result<Option<jiff::civil::Date>, StoreError> {
+    row.try_get::<Option<String>, _>("qualified_on")?
+        .map(|d| d.parse().map_err(|e: jiff::Error| StoreError::Corrupt { table: "staff", detail: e.to_string() }))
+        .transpose()
+}
+
 pub(crate) fn code<T>(table: &'static str, raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, StoreError> {
     parse(raw).map_err(|e| StoreError::Corrupt { table, detail: format!("{raw:?}: {e}") })
 }
@@ -168,14 +175,18 @@ impl Tx {
     pub async fn worker_state(
         &mut self,
         id: StaffId,
-        cap_per_fte: f64,
-        weights: &Weights,
+        policy: &domain::escalation::Policy,
+        today: jiff::civil::Date,
     ) -> Result<Option<WorkerState>, StoreError> {
-        let sql = format!("SELECT id, name, role, team_id, active, fte FROM staff WHERE id = $1{}", self.for_update());
+        let sql = format!(
+            "SELECT id, name, role, team_id, active, fte, qualified_on FROM staff WHERE id = $1{}",
+            self.for_update()
+        );
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.db().await?).await? else {
             return Ok(None);
         };
-        let load = self.weighted_load(id, weights).await?;
+        let load = self.weighted_load(id, &policy.caseload_weights).await?;
+        let newly_qualified = domain::caseload::newly_qualified(qualified_on(&row)?, today);
         Ok(Some(WorkerState {
             id,
             name: row.try_get("name")?,
@@ -184,8 +195,23 @@ impl Tx {
             active: row.try_get::<i64, _>("active")? != 0,
             fte: Fte::new(row.try_get("fte")?).map_err(|e| StoreError::Corrupt { table: "staff", detail: e })?,
             load,
-            cap_per_fte,
+            cap_per_fte: policy.cap_per_fte_for(newly_qualified),
+            newly_qualified,
         }))
+    }
+
+    /// Whether a worker is newly qualified on `today`, and their FTE.
+    pub async fn worker_standing(
+        &mut self,
+        worker: StaffId,
+        today: jiff::civil::Date,
+    ) -> Result<Option<(f64, bool)>, StoreError> {
+        let row = sqlx::query("SELECT fte, qualified_on FROM staff WHERE id = $1")
+            .bind(worker.0)
+            .fetch_optional(self.db().await?)
+            .await?;
+        row.map(|r| Ok((r.try_get::<f64, _>("fte")?, domain::caseload::newly_qualified(qualified_on(&r)?, today))))
+            .transpose()
     }
 
     /// A worker's weighted caseload: their open cases counted by stage and weighed.

@@ -124,6 +124,7 @@ impl Memo {
             // Nothing remembered reads these.
             Event::EscalationReminded { .. }
             | Event::WebhookEndpointSet { .. }
+            | Event::QualificationRecorded { .. }
             | Event::SessionsPurged { .. }
             | Event::DeliverySent { .. }
             | Event::DeliveryDeferred { .. }

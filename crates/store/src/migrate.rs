@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_timer_indexes"),
     migration!(5, "0005_escalation_ids"),
     migration!(6, "0006_outbox"),
+    migration!(7, "0007_qualification"),
 ];
 
 /// An arbitrary constant naming safeguard's migration lock.

@@ -611,6 +611,13 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
                 .execute(c)
                 .await?;
         }
+        Event::QualificationRecorded { staff, qualified_on } => {
+            sqlx::query("UPDATE staff SET qualified_on = $2 WHERE id = $1")
+                .bind(staff.0)
+                .bind(qualified_on.to_string())
+                .execute(c)
+                .await?;
+        }
         Event::WebhookEndpointSet { agency, url, secret } => {
             sqlx::query(
                 "INSERT INTO webhook_endpoints (agency, url, secret, updated_at) VALUES ($1, $2, $3, $4)

@@ -198,6 +198,8 @@ pub struct WorkerLoad {
     pub open_cases: i64,
     /// Their weighted caseload (the policy's weight for each child's stage, summed).
     pub load: f64,
+    /// When they qualified, if recorded (their first year has a smaller cap).
+    pub qualified_on: Option<jiff::civil::Date>,
 }
 
 /// The case-holding workers of a team with their current loads, lightest first.
@@ -218,7 +220,7 @@ pub async fn caseloads(
 ) -> Result<Vec<WorkerLoad>, StoreError> {
     let filter = if team.is_some() { " AND s.team_id = $1" } else { " AND $1 = $1" };
     let sql = format!(
-        "SELECT s.id, s.name, s.role, s.team_id, s.fte FROM staff s
+        "SELECT s.id, s.name, s.role, s.team_id, s.fte, s.qualified_on FROM staff s
           WHERE s.active = 1 AND s.role IN ('social_worker', 'senior_practitioner'){filter}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
@@ -248,6 +250,7 @@ pub async fn caseloads(
                 fte: r.try_get("fte")?,
                 open_cases,
                 load,
+                qualified_on: crate::load::qualified_on(r)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;

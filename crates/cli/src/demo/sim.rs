@@ -381,6 +381,7 @@ impl Sim {
             fte: Some(member.fte),
             deputy,
             password: DEMO_PASSWORD.into(),
+            qualified_on: None,
         };
         let caller = match by {
             Some(a) => Caller::Staff(a),

@@ -140,6 +140,8 @@ pub struct Policy {
     pub over_cap_start_higher_at: f64,
     /// What each allocated child weighs in a caseload, by the stage of their case.
     pub caseload_weights: crate::caseload::Weights,
+    /// A newly qualified worker's cap as a share of the usual one (first year).
+    pub newly_qualified_cap_factor: f64,
 }
 
 impl Default for Policy {
@@ -168,6 +170,7 @@ impl Default for Policy {
             cap_per_fte: crate::caseload::DEFAULT_CAP_PER_FTE,
             over_cap_start_higher_at: 1.5,
             caseload_weights: crate::caseload::Weights::default(),
+            newly_qualified_cap_factor: 0.8,
         }
     }
 }
@@ -214,6 +217,12 @@ impl Policy {
         if !(self.over_cap_start_higher_at.is_finite() && self.over_cap_start_higher_at >= 1.0) {
             return bad("over_cap_start_higher_at".into(), "must be 1 or more");
         }
+        if !(self.newly_qualified_cap_factor.is_finite()
+            && self.newly_qualified_cap_factor > 0.0
+            && self.newly_qualified_cap_factor <= 1.0)
+        {
+            return bad("newly_qualified_cap_factor".into(), "must be more than 0 and at most 1");
+        }
         if let Err((field, message)) = self.caseload_weights.check() {
             return bad(format!("caseload_weights.{field}"), message);
         }
@@ -232,6 +241,11 @@ impl Policy {
             }
         }
         Ok(())
+    }
+
+    /// The per-FTE cap for a worker: the usual one, or a share of it in their first year.
+    pub fn cap_per_fte_for(&self, newly_qualified: bool) -> f64 {
+        if newly_qualified { self.cap_per_fte * self.newly_qualified_cap_factor } else { self.cap_per_fte }
     }
 
     /// The settings for a trigger (every trigger has some after parsing).

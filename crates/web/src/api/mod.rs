@@ -102,6 +102,7 @@ api_routes! {
     GET "/teams/{id}" => staff::team,
     PUT "/teams/{id}/leadership" => staff::set_leadership,
     PUT "/staff/{id}/absence" => policy::set_absence,
+    PUT "/staff/{id}/qualification" => staff::set_qualification,
     GET "/policy" => policy::get,
     PUT "/policy" => policy::set,
 }

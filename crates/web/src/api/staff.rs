@@ -35,6 +35,17 @@ pub async fn create(
     Ok(Created::at(format!("/api/v1/staff/{id}"), staff))
 }
 
+/// `PUT /staff/{id}/qualification`: records when a social worker qualified.
+pub async fn set_qualification(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Id(id): Id<StaffId>,
+    ApiJson(input): ApiJson<commands::staff::QualificationInput>,
+) -> Result<Json<StaffView>, ApiError> {
+    state.svc.set_qualification(Caller::Staff(&actor), id, &input).await?;
+    Ok(Json(state.svc.staff_member(&actor, id).await?))
+}
+
 /// `GET /staff/{id}`.
 pub async fn get(
     State(state): State<AppState>,

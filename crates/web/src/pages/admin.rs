@@ -111,6 +111,8 @@ struct StaffForm {
     #[serde(default)]
     fte: String,
     #[serde(default)]
+    qualified_on: String,
+    #[serde(default)]
     password: String,
 }
 
@@ -128,6 +130,7 @@ struct NewStaffPage {
     team: Field,
     teams: Vec<Choice>,
     fte: Field,
+    qualified_on: Field,
     password: Field,
 }
 
@@ -154,6 +157,7 @@ async fn new_staff_page(
         team: Field::new("team", &form.team, &errors),
         teams,
         fte: Field::new("fte", &form.fte, &errors),
+        qualified_on: Field::new("qualified_on", &form.qualified_on, &errors),
         // A password is never sent back to the browser.
         password: Field::new("password", "", &errors),
         errors,
@@ -188,6 +192,7 @@ async fn new_staff(
         fte,
         deputy: None,
         password: form.password.clone(),
+        qualified_on: Some(form.qualified_on.clone()),
     };
     match state.svc.add_staff(Caller::Staff(&user.actor), &input).await {
         Ok(_) => Ok(see_other("/admin/staff?done=staff")),

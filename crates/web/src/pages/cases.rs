@@ -77,6 +77,8 @@ struct Candidate {
     open_cases: i64,
     /// Weighted caseload.
     load: String,
+    /// In their first year after qualifying.
+    newly_qualified: bool,
     cap: String,
     headroom: String,
     /// Already over their cap.
@@ -118,13 +120,13 @@ async fn allocate_page(
 ) -> Result<AllocatePage, PageError> {
     let (case, workers) = state.svc.allocation_candidates(&user.actor, id).await?;
     let policy = state.svc.current_policy().await?.1;
-    let per_fte = policy.cap_per_fte;
     let weight = policy.caseload_weights.of(case.stage);
     let candidates: Vec<Candidate> = workers
         .iter()
         .map(|w| {
             // The store only holds valid FTEs; a full-time cap is the safe reading otherwise.
-            let limit = cap(Fte::new(w.fte).unwrap_or(Fte::FULL), per_fte);
+            let newly_qualified = domain::caseload::newly_qualified(w.qualified_on, state.svc.today());
+            let limit = cap(Fte::new(w.fte).unwrap_or(Fte::FULL), policy.cap_per_fte_for(newly_qualified));
             let load = w.load;
             Candidate {
                 id: w.id.0,
@@ -133,6 +135,7 @@ async fn allocate_page(
                 fte: trim_number(w.fte),
                 open_cases: w.open_cases,
                 load: trim_number(load),
+                newly_qualified,
                 cap: trim_number(limit),
                 headroom: trim_number(limit - load),
                 over: is_over_cap(load, limit),
