@@ -5,7 +5,7 @@ use crate::{Result, Service, audit_actor, not_found};
 use domain::Rejection;
 use domain::authz::{Action, Actor, require};
 use domain::case;
-use domain::ids::{CaseId, NoteId, VisitId};
+use domain::ids::{CaseId, NoteId, StaffId, VisitId};
 use domain::text::{NoteText, Reason};
 use serde::Deserialize;
 
@@ -25,7 +25,77 @@ pub struct CloseInput {
     pub reason: String,
 }
 
+/// Moving every case a worker holds, as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReallocationInput {
+    /// Who takes them all; left out, each goes to the colleague in the team with the most
+    /// room under their cap at that moment.
+    #[serde(default)]
+    pub to: Option<i64>,
+    /// A manager's reason, needed if any move takes someone over their cap.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
 impl Service {
+    /// Moves every open case a worker holds (they are leaving, or away for long), each with
+    /// the same checks as a single allocation, in one transaction: all move or none do.
+    /// Returns the cases moved.
+    pub async fn reallocate_all(&self, actor: &Actor, from: StaffId, input: &ReallocationInput) -> Result<Vec<CaseId>> {
+        require(actor, Action::AllocateCase)?;
+        let reason = match input.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) => Some(Reason::parse(r).map_err(|e| Rejection::invalid("override_reason", e))?),
+            None => None,
+        };
+        let to = input.to.filter(|t| *t > 0).map(StaffId);
+        if to == Some(from) {
+            return Err(Rejection::invalid("to", "choose someone else to take the cases").into());
+        }
+        let now = self.now();
+        let today = self.calendar().local_date(now);
+        let mut tx = self.store().begin().await?;
+        let policy = self.policy_in(&mut tx).await?;
+        let leaving = tx.worker_state(from, &policy, today).await?.ok_or_else(|| not_found(from.reference()))?;
+        let cases = tx.open_cases_of(from).await?;
+        if cases.is_empty() {
+            return Err(Rejection::conflict("to", format!("{} holds no open cases", leaving.name)).into());
+        }
+        let candidates = match to {
+            Some(t) => vec![t],
+            None => {
+                let team = leaving
+                    .team
+                    .ok_or_else(|| Rejection::invalid("to", "they have no team; choose who takes the cases"))?;
+                tx.team_practitioners(team).await?.into_iter().filter(|s| *s != from).collect()
+            }
+        };
+        let mut workers = Vec::with_capacity(candidates.len());
+        for c in candidates {
+            let w = tx
+                .worker_state(c, &policy, today)
+                .await?
+                .ok_or_else(|| Rejection::invalid("to", format!("there is no member of staff {c}")))?;
+            workers.push(w);
+        }
+        if workers.is_empty() {
+            return Err(Rejection::invalid("to", "nobody else in the team holds cases; choose who takes them").into());
+        }
+        let mut events = vec![];
+        let mut moved = vec![];
+        for case in &cases {
+            let weight = policy.caseload_weights.of(case.stage);
+            // The colleague with the most room under their own cap takes the next case.
+            let room = |w: &domain::case::WorkerState| domain::caseload::cap(w.fte, w.cap_per_fte) - w.load;
+            let Some(target) = workers.iter_mut().max_by(|a, b| room(a).total_cmp(&room(b))) else { break };
+            let case_events = case::allocate(case, target, actor, now, reason.clone(), weight)?;
+            target.load += weight;
+            events.extend(case_events);
+            moved.push(case.id);
+        }
+        self.finish(tx, &audit_actor(actor), "case.reallocate_all", &from.subject(), now, &events).await?;
+        Ok(moved)
+    }
+
     /// Allocates a case to a worker, with their caseload checked against their cap.
     pub async fn allocate(&self, actor: &Actor, id: CaseId, input: &AllocationInput) -> Result<()> {
         require(actor, Action::AllocateCase)?;

@@ -211,3 +211,60 @@ store_test!(newly_qualified_workers_have_a_smaller_cap_and_no_cp_case_without_a_
     assert!(!row.newly_qualified);
     assert_eq!(row.cap, 15.0);
 });
+
+store_test!(a_leavers_cases_move_in_bulk_with_the_same_checks, |store| async move {
+    let clock = Arc::new(SimulatedClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
+    let svc = Service::new(store.clone(), clock.clone(), Config::default());
+    let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
+    let tm = staff(&svc, "tm1", "team_manager", team, 1.0).await;
+    let line = LeadershipInput { team_manager: Some(tm.staff.0), ..Default::default() };
+    svc.set_team_leadership(Caller::System("test"), team, &line).await.unwrap();
+    let (leaver, busy, free) = (
+        staff(&svc, "leaver", "social_worker", team, 1.0).await,
+        staff(&svc, "busy", "social_worker", team, 1.0).await,
+        staff(&svc, "free", "social_worker", team, 1.0).await,
+    );
+    let mut i = 0;
+    for (who, n) in [(&leaver, 6), (&busy, 12), (&free, 9)] {
+        for _ in 0..n {
+            i += 1;
+            case_for(&svc, &tm, team, who.staff, i).await;
+        }
+    }
+    let load = |d: &commands::caseloads::Dashboard, s: StaffId| d.workers.iter().find(|w| w.id == s).unwrap().load;
+
+    // All to the busy worker: 12 + 6 = 18 > 15, refused without a reason; nothing moves.
+    let before = store::query::audit_head(store).await.unwrap().0;
+    let all_to_busy = commands::cases::ReallocationInput { to: Some(busy.staff.0), override_reason: None };
+    match svc.reallocate_all(&tm, leaver.staff, &all_to_busy).await {
+        Err(CommandError::Rejected(Rejection::Invalid(e))) => assert_eq!(e[0].field, "override_reason"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(store::query::audit_head(store).await.unwrap().0, before, "a refusal writes nothing");
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    assert_eq!((load(&d, leaver.staff), load(&d, busy.staff)), (6.0, 12.0));
+    // Workers cannot do it at all.
+    assert!(matches!(
+        svc.reallocate_all(&free, leaver.staff, &Default::default()).await,
+        Err(CommandError::Rejected(Rejection::Forbidden(_)))
+    ));
+
+    // Spread across the team: each case goes to whoever has most room at that moment
+    // (free has 6, busy 3; a tie goes to the later of the two): free takes 5 and busy 1,
+    // nobody goes over, no reason needed.
+    let moved = svc.reallocate_all(&tm, leaver.staff, &Default::default()).await.unwrap();
+    assert_eq!(moved.len(), 6);
+    assert_eq!(store::query::audit_head(store).await.unwrap().0, before + 1, "one command, one entry");
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    assert_eq!((load(&d, leaver.staff), load(&d, busy.staff), load(&d, free.staff)), (0.0, 13.0, 14.0));
+    // Each child's record shows the move.
+    let c = store::query::case(store, moved[0]).await.unwrap().unwrap();
+    let record = svc.child_record(&tm, c.child.id).await.unwrap();
+    assert_eq!(record.allocations.len(), 2);
+    assert!(record.allocations[0].to_at.is_some(), "the leaver's allocation ended");
+    // Nothing left to move.
+    assert!(matches!(
+        svc.reallocate_all(&tm, leaver.staff, &Default::default()).await,
+        Err(CommandError::Rejected(Rejection::Conflict { .. }))
+    ));
+});

@@ -159,6 +159,28 @@ impl Tx {
         row.map(|r| case_from_row(&r)).transpose()
     }
 
+    /// A worker's open cases, oldest first, locked for the rest of the transaction.
+    pub async fn open_cases_of(&mut self, worker: StaffId) -> Result<Vec<CaseState>, StoreError> {
+        let sql = format!(
+            "SELECT id, person_id, team_id, stage, opened_at, worker_id FROM cases
+             WHERE worker_id = $1 AND closed_at IS NULL ORDER BY opened_at, id{}",
+            self.for_update()
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(worker.0).fetch_all(self.db().await?).await?;
+        rows.iter().map(case_from_row).collect()
+    }
+
+    /// The active case-holding workers of a team.
+    pub async fn team_practitioners(&mut self, team: TeamId) -> Result<Vec<StaffId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id FROM staff WHERE team_id = $1 AND active = 1 AND role IN ('social_worker', 'senior_practitioner') ORDER BY id",
+        )
+        .bind(team.0)
+        .fetch_all(self.db().await?)
+        .await?;
+        rows.iter().map(|r| Ok(StaffId(r.try_get("id")?))).collect()
+    }
+
     /// The child's open case, if there is one, locked for the rest of the transaction.
     pub async fn open_case_for_child(&mut self, child: PersonId) -> Result<Option<CaseState>, StoreError> {
         let sql = format!(

@@ -46,6 +46,31 @@ app_test!(managers_see_caseloads_others_do_not, |app| async move {
     assert!(csv.body.starts_with("worker_id,name,role,fte,open_cases,load,cap,headroom,over_cap\n"));
     assert!(csv.body.contains(&format!("{},", app.sw.staff.0)));
     assert!(csv.body.contains("fte_needed_today,0"));
-    let (sw_cookie, _) = app.session("sw1").await;
+    let (sw_cookie, sw_csrf) = app.session("sw1").await;
     assert_eq!(app.get_page("/caseloads", Some(&sw_cookie)).await.status, StatusCode::FORBIDDEN);
+
+    // sw1 is leaving: the manager moves all their cases from their page (spread across the
+    // team); a worker cannot.
+    let theirs = format!("/staff/{}", app.sw.staff.0);
+    let (tm_cookie, tm_csrf) = app.session("tm1").await;
+    let staff_page = app.get_page(&theirs, Some(&tm_cookie)).await;
+    assert!(staff_page.body.contains("Move all their cases"));
+    let move_all = format!("{theirs}/reallocate");
+    let refused = app.post_form(&move_all, Some(&sw_cookie), &[("csrf", &sw_csrf), ("to", "")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let moved = app.post_form(&move_all, Some(&tm_cookie), &[("csrf", &tm_csrf), ("to", "")]).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+    let d = api.get_ok(&format!("/api/v1/caseloads?team={}", app.team.0), &tm).await;
+    let loads: Vec<(i64, i64)> = d["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["id"].as_i64().unwrap(), w["open_cases"].as_i64().unwrap()))
+        .collect();
+    assert!(loads.contains(&(app.sw.staff.0, 0)), "{loads:?}");
+    assert_eq!(loads.iter().map(|(_, n)| n).sum::<i64>(), 1, "the case moved to a colleague");
+    // Nothing left to move: said beside the field.
+    let again = app.post_form(&move_all, Some(&tm_cookie), &[("csrf", &tm_csrf), ("to", "")]).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("holds no open cases"));
 });

@@ -103,6 +103,7 @@ api_routes! {
     PUT "/teams/{id}/leadership" => staff::set_leadership,
     PUT "/staff/{id}/absence" => policy::set_absence,
     PUT "/staff/{id}/qualification" => staff::set_qualification,
+    POST "/staff/{id}/reallocation" => staff::reallocate,
     GET "/policy" => policy::get,
     PUT "/policy" => policy::set,
 }

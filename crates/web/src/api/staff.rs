@@ -46,6 +46,23 @@ pub async fn set_qualification(
     Ok(Json(state.svc.staff_member(&actor, id).await?))
 }
 
+/// What a bulk reallocation moved.
+#[derive(Debug, serde::Serialize)]
+pub struct Moved {
+    /// The cases moved, oldest first.
+    pub moved: Vec<domain::ids::CaseId>,
+}
+
+/// `POST /staff/{id}/reallocation`: moves every open case the worker holds.
+pub async fn reallocate(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Id(id): Id<StaffId>,
+    ApiJson(input): ApiJson<commands::cases::ReallocationInput>,
+) -> Result<Json<Moved>, ApiError> {
+    Ok(Json(Moved { moved: state.svc.reallocate_all(&actor, id, &input).await? }))
+}
+
 /// `GET /staff/{id}`.
 pub async fn get(
     State(state): State<AppState>,

@@ -337,6 +337,7 @@ fn notice_text(done: &str) -> Option<&'static str> {
         "back" => "Marked as back",
         "policy" => "Escalation policy saved",
         "contact" => "Notification choices saved",
+        "reallocated" => "Their cases were moved",
         "retried" => "Delivery queued to be sent again",
         "webhook" => "Webhook endpoint saved",
         _ => return None,

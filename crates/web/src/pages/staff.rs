@@ -23,6 +23,18 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/{id}", get(show))
         .route("/staff/{id}/absence", post(absence))
         .route("/staff/{id}/contact", post(contact))
+        .route("/staff/{id}/reallocate", post(reallocate))
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ReallocateForm {
+    #[serde(default)]
+    csrf: String,
+    /// A colleague's id, or empty to spread the cases across the team.
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    override_reason: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -68,12 +80,25 @@ struct StaffPage {
     email: Field,
     email_notifications: Field,
     email_choices: Vec<Choice>,
+    /// Whether the viewer may move all this worker's cases (a manager; a case-holder).
+    can_reallocate: bool,
+    to: Field,
+    colleagues: Vec<Choice>,
+    override_reason: Field,
 }
 
 /// What the notifications form shows: what was sent, or what is stored.
 struct ContactShown<'a> {
     email: &'a str,
     on: bool,
+}
+
+/// What the page's forms show again after a refusal (each beside its own fields).
+#[derive(Default)]
+struct Sent<'a> {
+    until: &'a str,
+    contact: Option<ContactShown<'a>>,
+    moving: Option<&'a ReallocateForm>,
 }
 
 /// Whether `user` may mark `staff` away: themselves; a manager anyone; an administrator.
@@ -86,12 +111,12 @@ async fn page(
     state: &AppState,
     user: &PageUser,
     id: StaffId,
-    until: &str,
     errors: FormErrors,
     done: Option<&str>,
-    sent: Option<ContactShown<'_>>,
+    shown: Sent<'_>,
 ) -> Result<Response, PageError> {
     let svc = &state.svc;
+    let Sent { until, contact: sent, moving } = shown;
     let can_set_contact = user.actor.staff == id || user.actor.role == Role::Administrator;
     let stored =
         if can_set_contact && sent.is_none() { Some(svc.contact(Caller::Staff(&user.actor), id).await?) } else { None };
@@ -108,6 +133,18 @@ async fn page(
         String::new()
     };
     let current = if user.actor.role == Role::Administrator { "/admin/staff" } else { "" };
+    let can_reallocate = permits(user.actor.role, Action::AllocateCase) && s.role.is_practitioner();
+    let mut colleagues = vec![Choice::new("", "Spread across the team (most room first)")];
+    if can_reallocate && let Some(team) = s.team.as_ref() {
+        for w in svc
+            .staff_list(&user.actor, Some(team.id))
+            .await?
+            .into_iter()
+            .filter(|w| w.id != id && w.role.is_practitioner())
+        {
+            colleagues.push(Choice::new(w.id.0.to_string(), w.name));
+        }
+    }
     let invalid = errors.any();
     let page = StaffPage {
         layout: Layout::load(state, user, current).await?.with_notice(done),
@@ -129,6 +166,10 @@ async fn page(
             if on { vec!["on".to_string()] } else { vec![] },
             &errors,
         ),
+        can_reallocate,
+        to: Field::new("to", moving.map(|m| m.to.as_str()).unwrap_or(""), &errors),
+        colleagues,
+        override_reason: Field::new("override_reason", moving.map(|m| m.override_reason.as_str()).unwrap_or(""), &errors),
         email_choices: vec![Choice {
             value: "on".into(),
             label: "Email me notifications".into(),
@@ -146,7 +187,7 @@ async fn show(
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let id = StaffId(path_id(&id, "member of staff")?);
-    page(&state, &user, id, "", FormErrors::default(), q.done.as_deref(), None).await
+    page(&state, &user, id, FormErrors::default(), q.done.as_deref(), Sent::default()).await
 }
 
 async fn absence(
@@ -163,13 +204,13 @@ async fn absence(
     if !back && form.until.trim().is_empty() && may_set_absence(&user, id) {
         let errors =
             FormErrors(vec![domain::FieldError::new("until", "enter when they will be back, or choose “Back now”")]);
-        return page(&state, &user, id, &form.until, errors, None, None).await;
+        return page(&state, &user, id, errors, None, Sent { until: &form.until, ..Sent::default() }).await;
     }
     match state.svc.set_absence(Caller::Staff(&user.actor), id, &AbsenceInput { until }).await {
         Ok(()) => Ok(see_other(&format!("/staff/{}?done={}", id.0, if back { "back" } else { "away" }))),
         Err(e) => {
             let errors = FormErrors::from_command_on(e, &["until"])?;
-            page(&state, &user, id, &form.until, errors, None, None).await
+            page(&state, &user, id, errors, None, Sent { until: &form.until, ..Sent::default() }).await
         }
     }
 }
@@ -189,7 +230,28 @@ async fn contact(
         Err(e) => {
             let errors = FormErrors::from_command_on(e, &["email"])?;
             let sent = ContactShown { email: &form.email, on };
-            page(&state, &user, id, "", errors, None, Some(sent)).await
+            page(&state, &user, id, errors, None, Sent { contact: Some(sent), ..Sent::default() }).await
+        }
+    }
+}
+
+async fn reallocate(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(form): Form<ReallocateForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(&form.csrf)?;
+    let id = StaffId(path_id(&id, "member of staff")?);
+    let input = commands::cases::ReallocationInput {
+        to: form.to.trim().parse().ok(),
+        override_reason: Some(form.override_reason.clone()),
+    };
+    match state.svc.reallocate_all(&user.actor, id, &input).await {
+        Ok(_) => Ok(see_other(&format!("/staff/{}?done=reallocated", id.0))),
+        Err(e) => {
+            let errors = FormErrors::from_command_on(e, &["to", "override_reason", "worker"])?;
+            page(&state, &user, id, errors, None, Sent { moving: Some(&form), ..Sent::default() }).await
         }
     }
 }
