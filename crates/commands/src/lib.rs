@@ -101,6 +101,9 @@ pub struct Service {
     /// The policy last read from the store, by version, so a busy sweeper does not parse
     /// it for every timer.
     policy: Arc<std::sync::Mutex<(i64, Arc<Policy>)>>,
+    /// Statutory timeliness over 12 months, by team, as last worked out: it reads a year
+    /// of referrals and changes slowly, so the caseload dashboard reuses it for a while.
+    timeliness: Arc<std::sync::Mutex<caseloads::TimelinessCache>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -119,6 +122,7 @@ impl Service {
             config: Arc::new(config),
             calendar,
             policy: Arc::new(std::sync::Mutex::new((0, Arc::new(Policy::default())))),
+            timeliness: Arc::default(),
         }
     }
 

@@ -80,6 +80,17 @@ store_test!(the_dashboard_shows_loads_the_gap_and_the_forecast, |store| async mo
     let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
     svc.decide_referral(&tm, r, &decision).await.unwrap();
 
+    // One referral decided two days late (no further action: no case).
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "school", "concern": "attendance", "categories": ["neglect"],
+        "children": [{"given_name": "Late", "family_name": "Decision", "dob": "2015-01-01"}]
+    }))
+    .unwrap();
+    let late = svc.create_referral(&tm, &input).await.unwrap();
+    clock.set("2026-03-05T09:00:00Z".parse().unwrap());
+    let nfa = DecisionInput { decision: "nfa".into(), reason: "attendance only; school is on it".into() };
+    svc.decide_referral(&tm, late, &nfa).await.unwrap();
+
     clock.set("2026-03-12T09:00:00Z".parse().unwrap());
     let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
     let loads: Vec<(String, f64, f64, bool)> =
@@ -104,6 +115,10 @@ store_test!(the_dashboard_shows_loads_the_gap_and_the_forecast, |store| async mo
     );
     assert_eq!(d.forecast.opened, 43);
     assert_eq!(d.forecast.fte_in_post, 2.6);
+    // Every referral but the late one was decided the moment it arrived; no assessment is due yet.
+    let t = d.timeliness;
+    assert_eq!((t.referrals_due, t.referrals_on_time), (44, 43));
+    assert_eq!((t.assessments_due, t.on_plans, t.visits_overdue), (0, 0, 0));
     // Each over-cap allocation raised (or repeated) `caseload_over_cap`: Ana's and Ben's.
     assert_eq!(d.escalations_open_by_level.iter().sum::<i64>(), 2);
 

@@ -1797,3 +1797,58 @@ pub async fn escalations_open_by_level(store: &Store, team: Option<TeamId>) -> R
     }
     Ok(by_level)
 }
+
+/// What statutory timeliness is worked out from, for a team or the service.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeadlineFacts {
+    /// Referrals received since the cut-off: when, and when decided.
+    pub referrals: Vec<(Timestamp, Option<Timestamp>)>,
+    /// Cases opened from referrals received since the cut-off: when the referral arrived,
+    /// and when the assessment was completed.
+    pub assessments: Vec<(Timestamp, Option<Timestamp>)>,
+    /// Children on a plan now (child in need, child protection, looked after).
+    pub on_plans: i64,
+    /// Of which overdue a visit now (their visiting deadline has passed unmet).
+    pub visits_overdue: i64,
+}
+
+/// The facts behind timeliness: referrals and assessments started since `since` (the
+/// caller works out each deadline in working time), and visits as they stand now.
+pub async fn deadline_facts(
+    store: &Store,
+    team: Option<TeamId>,
+    since: Timestamp,
+) -> Result<DeadlineFacts, StoreError> {
+    let t = team.map_or(0, |t| t.0);
+    let pairs = |sql: String| async move {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(to_micros(since)).bind(t).fetch_all(store.pool()).await?;
+        rows.iter()
+            .map(|r| Ok((from_micros(r.try_get("started")?), r.try_get::<Option<i64>, _>("met")?.map(from_micros))))
+            .collect::<Result<Vec<_>, StoreError>>()
+    };
+    let rf = if team.is_some() { " AND team_id = $2" } else { " AND $2 = $2" };
+    let referrals =
+        pairs(format!("SELECT received_at AS started, decided_at AS met FROM referrals WHERE received_at >= $1{rf}"))
+            .await?;
+    let cf = if team.is_some() { " AND c.team_id = $2" } else { " AND $2 = $2" };
+    let assessments = pairs(format!(
+        "SELECT r.received_at AS started, c.assessment_completed_at AS met
+           FROM cases c JOIN referrals r ON r.id = c.referral_id WHERE r.received_at >= $1{cf}"
+    ))
+    .await?;
+    let filter = if team.is_some() { " AND c.team_id = $1" } else { " AND $1 = $1" };
+    // `state <> 'done'` lets both engines use the partial index on outstanding timers.
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS on_plans,
+                CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM timers t WHERE t.kind = 'visit_due' AND t.state = 'fired' AND t.state <> 'done'
+                                             AND t.subject = 'person:' || CAST(c.person_id AS TEXT)) THEN 1 ELSE 0 END) AS BIGINT) AS overdue
+           FROM cases c WHERE c.closed_at IS NULL AND c.stage IN ('cin', 'cp', 'lac'){filter}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(t).fetch_one(store.pool()).await?;
+    Ok(DeadlineFacts {
+        referrals,
+        assessments,
+        on_plans: row.try_get("on_plans")?,
+        visits_overdue: row.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0),
+    })
+}

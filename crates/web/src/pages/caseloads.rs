@@ -75,6 +75,13 @@ struct Page {
     unallocated: i64,
     oldest_unallocated: String,
     escalations: Vec<(usize, i64)>,
+    /// (what, met, due, percentage) for each statutory measure.
+    timeliness: Vec<(&'static str, i64, i64, String)>,
+}
+
+/// "83%", or a dash when nothing fell due.
+fn percent(met: i64, due: i64) -> String {
+    if due == 0 { "—".into() } else { format!("{}%", (met as f64 * 100.0 / due as f64).round()) }
 }
 
 /// The histogram as an accessible SVG bar chart (the same figures are in a table below it).
@@ -189,6 +196,30 @@ async fn show(
         unallocated: flow.unallocated,
         oldest_unallocated: flow.oldest_unallocated_at.map(|t| waited(t, now)).unwrap_or_default(),
         escalations: d.escalations_open_by_level.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
+        timeliness: {
+            let t = &d.timeliness;
+            let seen = t.on_plans - t.visits_overdue;
+            vec![
+                (
+                    "Referrals decided within 1 working day",
+                    t.referrals_on_time,
+                    t.referrals_due,
+                    percent(t.referrals_on_time, t.referrals_due),
+                ),
+                (
+                    "Assessments completed within 45 working days",
+                    t.assessments_on_time,
+                    t.assessments_due,
+                    percent(t.assessments_on_time, t.assessments_due),
+                ),
+                (
+                    "Children on plans seen within their plan's visiting frequency (now)",
+                    seen,
+                    t.on_plans,
+                    percent(seen, t.on_plans),
+                ),
+            ]
+        },
     };
     Ok(render(&page))
 }
@@ -231,6 +262,12 @@ async fn csv(State(state): State<AppState>, user: PageUser, Query(q): Query<Team
         ("forecast_fte_needed", trim_number(d.forecast.fte_needed)),
         ("forecast_gap_fte", trim_number(d.forecast.gap)),
         ("unallocated_cases", d.flow.unallocated.to_string()),
+        ("referrals_due_12_months", d.timeliness.referrals_due.to_string()),
+        ("referrals_decided_on_time", d.timeliness.referrals_on_time.to_string()),
+        ("assessments_due_12_months", d.timeliness.assessments_due.to_string()),
+        ("assessments_completed_on_time", d.timeliness.assessments_on_time.to_string()),
+        ("children_on_plans", d.timeliness.on_plans.to_string()),
+        ("children_on_plans_visit_overdue", d.timeliness.visits_overdue.to_string()),
     ] {
         let _ = writeln!(out, "{k},{v}");
     }
