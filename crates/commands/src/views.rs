@@ -7,6 +7,24 @@ use domain::ids::{CaseId, PersonId, ReferralId, StaffId, TeamId};
 use domain::staff::Role;
 use store::query::{self, CaseFilter, ReferralFilter};
 
+/// A worker as a candidate for a case.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Candidate {
+    /// Who, with their load.
+    #[serde(flatten)]
+    pub worker: query::WorkerLoad,
+    /// Their cap (smaller in their first year after qualifying).
+    pub cap: f64,
+    /// `cap − load`.
+    pub headroom: f64,
+    /// In their first year after qualifying.
+    pub newly_qualified: bool,
+    /// How many of the child's brothers and sisters they hold.
+    pub siblings_held: i64,
+    /// Away until then, if away now.
+    pub away_until: Option<jiff::Timestamp>,
+}
+
 impl Service {
     /// A child's (or adult's) whole record.
     pub async fn child_record(&self, actor: &Actor, id: PersonId) -> Result<query::ChildRecord> {
@@ -105,17 +123,44 @@ impl Service {
         Ok(query::absences(self.store(), self.now()).await?)
     }
 
-    /// The case-holding workers of a case's team with their loads, for allocation.
+    /// The case-holding workers of a case's team, ranked for allocation: those who hold
+    /// the child's brothers and sisters first (one worker for a family), then those not
+    /// away, then the most room under their own cap.
     pub async fn allocation_candidates(
         &self,
         actor: &Actor,
         case: CaseId,
-    ) -> Result<(query::CaseView, Vec<query::WorkerLoad>)> {
+    ) -> Result<(query::CaseView, Vec<Candidate>)> {
         require(actor, Action::AllocateCase)?;
         let c = query::case(self.store(), case).await?.ok_or_else(|| not_found(case.reference()))?;
         let (_, policy) = self.current_policy().await?;
         let workers = query::team_workers(self.store(), c.team.id, &policy.caseload_weights).await?;
-        Ok((c, workers))
+        let siblings = query::siblings_held(self.store(), c.child.id).await?;
+        let away = query::absences(self.store(), self.now()).await?;
+        let today = self.today();
+        let mut ranked: Vec<Candidate> = workers
+            .into_iter()
+            .map(|w| {
+                let newly_qualified = domain::caseload::newly_qualified(w.qualified_on, today);
+                let cap = policy.cap_per_fte_for(newly_qualified) * w.fte;
+                Candidate {
+                    siblings_held: siblings.iter().find(|(s, _)| *s == w.id).map_or(0, |(_, n)| *n),
+                    away_until: away.iter().find(|(s, _)| *s == w.id).map(|(_, t)| *t),
+                    newly_qualified,
+                    cap,
+                    headroom: cap - w.load,
+                    worker: w,
+                }
+            })
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.siblings_held
+                .cmp(&a.siblings_held)
+                .then(a.away_until.is_some().cmp(&b.away_until.is_some()))
+                .then(b.headroom.total_cmp(&a.headroom))
+                .then_with(|| a.worker.name.cmp(&b.worker.name))
+        });
+        Ok((c, ranked))
     }
 
     /// The audit chain's head: entries so far and the latest hash. Managers only.

@@ -283,3 +283,47 @@ store_test!(a_leavers_cases_move_in_bulk_with_the_same_checks, |store| async mov
         Err(CommandError::Rejected(Rejection::Conflict { .. }))
     ));
 });
+
+store_test!(candidates_are_ranked_family_first_then_present_then_room, |store| async move {
+    let clock = Arc::new(SimulatedClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
+    let svc = Service::new(store.clone(), clock.clone(), Config::default());
+    let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
+    let tm = staff(&svc, "tm1", "team_manager", team, 1.0).await;
+    let (holder, _roomy, away) = (
+        staff(&svc, "holder", "social_worker", team, 1.0).await,
+        staff(&svc, "roomy", "social_worker", team, 1.0).await,
+        staff(&svc, "away", "social_worker", team, 1.0).await,
+    );
+    // The holder has 10 cases, one of them the elder sister; the others have none, and one is away.
+    let mut sister_case = None;
+    for i in 0..10 {
+        let c = case_for(&svc, &tm, team, holder.staff, i).await;
+        sister_case.get_or_insert(c);
+    }
+    let sister = store::query::case(store, sister_case.unwrap()).await.unwrap().unwrap().child.id;
+    let absence = commands::escalations::AbsenceInput { until: Some("2026-03-20T09:00:00Z".into()) };
+    svc.set_absence(Caller::Staff(&tm), away.staff, &absence).await.unwrap();
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
+        "children": [{"given_name": "Younger", "family_name": "Brother", "dob": "2017-01-01"}]
+    }))
+    .unwrap();
+    let r = svc.create_referral(&tm, &input).await.unwrap();
+    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
+    let case = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    let brother = store::query::case(store, case).await.unwrap().unwrap().child.id;
+    let names = |c: &[commands::views::Candidate]| c.iter().map(|c| c.worker.name.clone()).collect::<Vec<_>>();
+
+    // Before the family link: most room first, the absent worker after those present.
+    let (_, ranked) = svc.allocation_candidates(&tm, case).await.unwrap();
+    assert_eq!(names(&ranked), ["roomy", "holder", "away"]);
+    let away_row = ranked.iter().find(|c| c.worker.id == away.staff).unwrap();
+    assert_eq!(away_row.away_until.map(|t| t.to_string()), Some("2026-03-20T09:00:00Z".into()));
+
+    // Brother and sister: the worker who holds her comes first, despite less room.
+    let rel = commands::people::RelationshipInput { related: Some(sister.0), kind: "sibling".into() };
+    svc.add_relationship(&tm, brother, &rel).await.unwrap();
+    let (_, ranked) = svc.allocation_candidates(&tm, case).await.unwrap();
+    assert_eq!(names(&ranked), ["holder", "roomy", "away"]);
+    assert_eq!((ranked[0].siblings_held, ranked[0].headroom), (1, 5.0));
+});

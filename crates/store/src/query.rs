@@ -1852,3 +1852,22 @@ pub async fn deadline_facts(
         visits_overdue: row.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0),
     })
 }
+
+/// For each worker, how many of a child's brothers and sisters (a sibling relationship,
+/// or a parent in common) they hold open cases for.
+pub async fn siblings_held(store: &Store, child: PersonId) -> Result<Vec<(StaffId, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT c.worker_id, CAST(COUNT(*) AS BIGINT) AS n FROM cases c
+          WHERE c.closed_at IS NULL AND c.worker_id IS NOT NULL AND c.person_id <> $1 AND c.person_id IN (
+                SELECT related_person_id FROM relationships WHERE person_id = $1 AND kind = 'sibling'
+                UNION SELECT person_id FROM relationships WHERE related_person_id = $1 AND kind = 'sibling'
+                UNION SELECT r2.related_person_id FROM relationships r1 JOIN relationships r2 ON r2.person_id = r1.person_id
+                       WHERE r1.related_person_id = $1 AND r1.kind IN ('parent', 'step_parent')
+                         AND r2.kind IN ('parent', 'step_parent'))
+          GROUP BY c.worker_id",
+    )
+    .bind(child.0)
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter().map(|r| Ok((StaffId(r.try_get("worker_id")?), r.try_get("n")?))).collect()
+}

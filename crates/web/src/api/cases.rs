@@ -10,7 +10,7 @@ use commands::cases::{CloseInput, NoteInput};
 use commands::input::{AllocationInput, VisitInput};
 use domain::ids::CaseId;
 use serde::Serialize;
-use store::query::{self, CaseFilter, CaseView, ChildRecord, NoteView, VisitView, WorkerLoad};
+use store::query::{self, CaseFilter, CaseView, ChildRecord, NoteView, VisitView};
 
 /// `GET /cases?worker=&team=&unallocated=&open=&child=&limit=`: the longest unseen first.
 pub async fn list(
@@ -53,8 +53,8 @@ pub async fn my_caseload(
 pub struct AllocationCandidates {
     /// The case.
     pub case: CaseView,
-    /// The case-holding workers of its team with their loads, lightest first.
-    pub workers: Vec<WorkerLoad>,
+    /// The case-holding workers of its team, ranked (see `Service::allocation_candidates`).
+    pub workers: Vec<commands::views::Candidate>,
 }
 
 /// `GET /cases/{id}/allocation-candidates`.

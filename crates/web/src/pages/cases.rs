@@ -14,9 +14,8 @@ use commands::input::{AllocationInput, VisitInput};
 use domain::Rejection;
 use domain::authz::{Action, require};
 use domain::case::trim_number;
-use domain::caseload::{cap, is_over_cap};
+use domain::caseload::is_over_cap;
 use domain::ids::CaseId;
-use domain::staff::Fte;
 use domain::visit::VisitOutcome;
 use serde::Deserialize;
 use store::query::CaseView;
@@ -79,6 +78,10 @@ struct Candidate {
     load: String,
     /// In their first year after qualifying.
     newly_qualified: bool,
+    /// The child's brothers and sisters they hold.
+    siblings_held: i64,
+    /// When they are back, if away now.
+    away_until: String,
     cap: String,
     headroom: String,
     /// Already over their cap.
@@ -123,24 +126,23 @@ async fn allocate_page(
     let weight = policy.caseload_weights.of(case.stage);
     let candidates: Vec<Candidate> = workers
         .iter()
-        .map(|w| {
-            // The store only holds valid FTEs; a full-time cap is the safe reading otherwise.
-            let newly_qualified = domain::caseload::newly_qualified(w.qualified_on, state.svc.today());
-            let limit = cap(Fte::new(w.fte).unwrap_or(Fte::FULL), policy.cap_per_fte_for(newly_qualified));
-            let load = w.load;
+        .map(|c| {
+            let w = &c.worker;
             Candidate {
                 id: w.id.0,
                 name: w.name.clone(),
                 role: w.role.label(),
                 fte: trim_number(w.fte),
                 open_cases: w.open_cases,
-                load: trim_number(load),
-                newly_qualified,
-                cap: trim_number(limit),
-                headroom: trim_number(limit - load),
-                over: is_over_cap(load, limit),
-                would_go_over: is_over_cap(load + weight, limit),
-                current: case.worker.as_ref().is_some_and(|c| c.id == w.id),
+                load: trim_number(w.load),
+                newly_qualified: c.newly_qualified,
+                cap: trim_number(c.cap),
+                headroom: trim_number(c.headroom),
+                over: is_over_cap(w.load, c.cap),
+                would_go_over: is_over_cap(w.load + weight, c.cap),
+                current: case.worker.as_ref().is_some_and(|cw| cw.id == w.id),
+                siblings_held: c.siblings_held,
+                away_until: c.away_until.as_ref().map(when).unwrap_or_default(),
             }
         })
         .collect();
@@ -155,6 +157,12 @@ async fn allocate_page(
                 if c.open_cases == 1 { "" } else { "s" },
                 c.cap
             );
+            if c.siblings_held > 0 {
+                hint.push_str(&format!("; holds {} of the child's brothers and sisters", c.siblings_held));
+            }
+            if !c.away_until.is_empty() {
+                hint.push_str(&format!("; away until {}", c.away_until));
+            }
             if c.current {
                 hint.push_str(" (holds this case now)");
             } else if c.would_go_over {
