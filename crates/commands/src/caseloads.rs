@@ -216,7 +216,9 @@ impl Service {
         let weights = policy.caseload_weights;
         let loads = query::caseloads(self.store(), team_id, &weights).await?;
         let today = self.today();
-        let own = |w: &query::WorkerLoad| policy.cap_per_fte_for(caseload::newly_qualified(w.qualified_on, today));
+        let own = |w: &query::WorkerLoad| {
+            policy.cap_per_fte_for(w.role, w.team, caseload::newly_qualified(w.qualified_on, today))
+        };
         let workers: Vec<WorkerRow> = loads
             .iter()
             .map(|w| {

@@ -137,6 +137,25 @@ store_test!(the_dashboard_shows_loads_the_gap_and_the_forecast, |store| async mo
     let ana_row = d.workers.iter().find(|w| w.id == ana.staff).unwrap();
     assert_eq!((ana_row.open_cases, ana_row.load), (20, 20.5));
     assert_eq!(d.gap.over_cap, 8.5);
+    // Caps per team (and role) come from the policy too: this team's is 10 per FTE.
+    let policy = Policy::from_json(&format!(
+        r#"{{"caseload_weights": {{"cp": 1.5}}, "cap_per_fte_by_role": {{"social_worker": 12}}, "cap_per_fte_by_team": {{"{}": 10}}}}"#,
+        team.0
+    ))
+    .unwrap();
+    svc.set_policy(Caller::System("test"), &policy).await.unwrap();
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let caps: Vec<f64> = d.workers.iter().map(|w| w.cap).collect();
+    assert_eq!(caps, [10.0, 6.0, 10.0], "cat, ben (0.6 FTE), ana: the team's cap wins over the role's");
+    let policy = Policy::from_json(r#"{"cap_per_fte_by_role": {"social_worker": 12}}"#).unwrap();
+    svc.set_policy(Caller::System("test"), &policy).await.unwrap();
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let caps: Vec<String> = d.workers.iter().map(|w| domain::case::trim_number(w.cap)).collect();
+    assert_eq!(caps, ["12", "7.2", "12"]);
+    assert!(matches!(
+        Policy::from_json(r#"{"cap_per_fte_by_role": {"wizard": 12}}"#),
+        Err(domain::escalation::PolicyError::Invalid { field, .. }) if field == "cap_per_fte_by_role.wizard"
+    ));
     assert!(matches!(
         Policy::from_json(r#"{"caseload_weights": {"cp": -1}}"#),
         Err(domain::escalation::PolicyError::Invalid { field, .. }) if field == "caseload_weights.cp"

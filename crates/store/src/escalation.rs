@@ -554,8 +554,8 @@ impl Tx {
         policy: &domain::escalation::Policy,
         today: jiff::civil::Date,
     ) -> Result<Option<(f64, f64)>, StoreError> {
-        let Some((fte, nq)) = self.worker_standing(worker, today).await? else { return Ok(None) };
-        Ok(Some((self.weighted_load(worker, &policy.caseload_weights).await?, policy.cap_per_fte_for(nq) * fte)))
+        let Some((fte, per_fte)) = self.worker_standing(worker, policy, today).await? else { return Ok(None) };
+        Ok(Some((self.weighted_load(worker, &policy.caseload_weights).await?, per_fte * fte)))
     }
 
     /// The child's open case's team and worker, if the child has an open case.

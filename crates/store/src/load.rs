@@ -209,6 +209,8 @@ impl Tx {
         };
         let load = self.weighted_load(id, &policy.caseload_weights).await?;
         let newly_qualified = domain::caseload::newly_qualified(qualified_on(&row)?, today);
+        let role = code("staff", &row.try_get::<String, _>("role")?, Role::parse)?;
+        let team = row.try_get::<Option<i64>, _>("team_id")?.map(TeamId);
         Ok(Some(WorkerState {
             id,
             name: row.try_get("name")?,
@@ -217,23 +219,30 @@ impl Tx {
             active: row.try_get::<i64, _>("active")? != 0,
             fte: Fte::new(row.try_get("fte")?).map_err(|e| StoreError::Corrupt { table: "staff", detail: e })?,
             load,
-            cap_per_fte: policy.cap_per_fte_for(newly_qualified),
+            cap_per_fte: policy.cap_per_fte_for(role, team, newly_qualified),
             newly_qualified,
         }))
     }
 
-    /// Whether a worker is newly qualified on `today`, and their FTE.
+    /// A worker's FTE and their per-FTE cap under `policy` on `today` (team, role, and
+    /// their first year after qualifying).
     pub async fn worker_standing(
         &mut self,
         worker: StaffId,
+        policy: &domain::escalation::Policy,
         today: jiff::civil::Date,
-    ) -> Result<Option<(f64, bool)>, StoreError> {
-        let row = sqlx::query("SELECT fte, qualified_on FROM staff WHERE id = $1")
+    ) -> Result<Option<(f64, f64)>, StoreError> {
+        let row = sqlx::query("SELECT fte, role, team_id, qualified_on FROM staff WHERE id = $1")
             .bind(worker.0)
             .fetch_optional(self.db().await?)
             .await?;
-        row.map(|r| Ok((r.try_get::<f64, _>("fte")?, domain::caseload::newly_qualified(qualified_on(&r)?, today))))
-            .transpose()
+        row.map(|r| {
+            let role = code("staff", &r.try_get::<String, _>("role")?, Role::parse)?;
+            let team = r.try_get::<Option<i64>, _>("team_id")?.map(TeamId);
+            let nq = domain::caseload::newly_qualified(qualified_on(&r)?, today);
+            Ok((r.try_get::<f64, _>("fte")?, policy.cap_per_fte_for(role, team, nq)))
+        })
+        .transpose()
     }
 
     /// A worker's weighted caseload: their open cases counted by stage and weighed.

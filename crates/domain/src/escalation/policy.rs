@@ -142,6 +142,11 @@ pub struct Policy {
     pub caseload_weights: crate::caseload::Weights,
     /// A newly qualified worker's cap as a share of the usual one (first year).
     pub newly_qualified_cap_factor: f64,
+    /// Caps per FTE for some roles (by role code, e.g. `senior_practitioner`), instead of
+    /// `cap_per_fte`.
+    pub cap_per_fte_by_role: BTreeMap<String, f64>,
+    /// Caps per FTE for some teams (by team id), instead of the role's or the default.
+    pub cap_per_fte_by_team: BTreeMap<i64, f64>,
 }
 
 impl Default for Policy {
@@ -171,6 +176,8 @@ impl Default for Policy {
             over_cap_start_higher_at: 1.5,
             caseload_weights: crate::caseload::Weights::default(),
             newly_qualified_cap_factor: 0.8,
+            cap_per_fte_by_role: BTreeMap::new(),
+            cap_per_fte_by_team: BTreeMap::new(),
         }
     }
 }
@@ -223,6 +230,19 @@ impl Policy {
         {
             return bad("newly_qualified_cap_factor".into(), "must be more than 0 and at most 1");
         }
+        for (role, cap) in &self.cap_per_fte_by_role {
+            if crate::staff::Role::parse(role).is_err() {
+                return bad(format!("cap_per_fte_by_role.{role}"), "is not a role");
+            }
+            if !(cap.is_finite() && *cap > 0.0) {
+                return bad(format!("cap_per_fte_by_role.{role}"), "must be more than 0");
+            }
+        }
+        for (team, cap) in &self.cap_per_fte_by_team {
+            if !(cap.is_finite() && *cap > 0.0) {
+                return bad(format!("cap_per_fte_by_team.{team}"), "must be more than 0");
+            }
+        }
         if let Err((field, message)) = self.caseload_weights.check() {
             return bad(format!("caseload_weights.{field}"), message);
         }
@@ -243,9 +263,20 @@ impl Policy {
         Ok(())
     }
 
-    /// The per-FTE cap for a worker: the usual one, or a share of it in their first year.
-    pub fn cap_per_fte_for(&self, newly_qualified: bool) -> f64 {
-        if newly_qualified { self.cap_per_fte * self.newly_qualified_cap_factor } else { self.cap_per_fte }
+    /// The per-FTE cap for a worker: their team's if it has one, else their role's, else
+    /// the default; a share of it in their first year after qualifying.
+    pub fn cap_per_fte_for(
+        &self,
+        role: crate::staff::Role,
+        team: Option<crate::ids::TeamId>,
+        newly_qualified: bool,
+    ) -> f64 {
+        let base = team
+            .and_then(|t| self.cap_per_fte_by_team.get(&t.0))
+            .or_else(|| self.cap_per_fte_by_role.get(role.code()))
+            .copied()
+            .unwrap_or(self.cap_per_fte);
+        if newly_qualified { base * self.newly_qualified_cap_factor } else { base }
     }
 
     /// The settings for a trigger (every trigger has some after parsing).
