@@ -28,6 +28,17 @@ pub struct Timeliness {
     pub visits_overdue: i64,
 }
 
+/// Whether a worker is newly qualified on `today`, and their cap per FTE (for their team,
+/// role and first year): the one reading of the policy every screen shares.
+pub fn worker_cap_per_fte(
+    policy: &domain::escalation::Policy,
+    w: &query::WorkerLoad,
+    today: jiff::civil::Date,
+) -> (bool, f64) {
+    let nq = caseload::newly_qualified(w.qualified_on, today);
+    (nq, policy.cap_per_fte_for(w.role, w.team, nq))
+}
+
 /// How long a worked-out [`Timeliness`] is reused.
 pub const TIMELINESS_FOR: SignedDuration = SignedDuration::from_mins(10);
 
@@ -153,8 +164,13 @@ pub struct Dashboard {
 
 impl Service {
     /// [`Service::timeliness`], reused for [`TIMELINESS_FOR`] per team and policy version.
-    async fn timeliness_cached(&self, team: Option<TeamId>, since: Timestamp, now: Timestamp) -> Result<Timeliness> {
-        let (version, policy) = self.current_policy().await?;
+    async fn timeliness_cached(
+        &self,
+        team: Option<TeamId>,
+        since: Timestamp,
+        now: Timestamp,
+        (version, policy): (i64, &domain::escalation::Policy),
+    ) -> Result<Timeliness> {
         let key = (team, version);
         let cached = self.timeliness.lock().unwrap_or_else(|p| p.into_inner()).get(&key).copied();
         if let Some((at, t)) = cached
@@ -163,7 +179,7 @@ impl Service {
         {
             return Ok(t);
         }
-        let t = self.timeliness(team, since, now, &policy).await?;
+        let t = self.timeliness(team, since, now, policy).await?;
         self.timeliness.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (now, t));
         Ok(t)
     }
@@ -211,18 +227,16 @@ impl Service {
             None => None,
         };
         let team_id = team.as_ref().map(|(id, _)| *id);
-        let (_, policy) = self.current_policy().await?;
+        let (version, policy) = self.current_policy().await?;
         let cap_per_fte = policy.cap_per_fte;
         let weights = policy.caseload_weights;
         let loads = query::caseloads(self.store(), team_id, &weights).await?;
         let today = self.today();
-        let own = |w: &query::WorkerLoad| {
-            policy.cap_per_fte_for(w.role, w.team, caseload::newly_qualified(w.qualified_on, today))
-        };
         let workers: Vec<WorkerRow> = loads
             .iter()
             .map(|w| {
-                let cap = own(w) * w.fte;
+                let (newly_qualified, per_fte) = worker_cap_per_fte(&policy, w, today);
+                let cap = per_fte * w.fte;
                 WorkerRow {
                     id: w.id,
                     name: w.name.clone(),
@@ -235,13 +249,18 @@ impl Service {
                     headroom: cap - w.load,
                     over_cap: caseload::is_over_cap(w.load, cap),
                     band: caseload::band(w.load, cap),
-                    newly_qualified: caseload::newly_qualified(w.qualified_on, today),
+                    newly_qualified,
                 }
             })
             .collect();
         let holdings: Vec<Holding> = loads
             .iter()
-            .map(|w| Holding { name: w.name.clone(), fte: w.fte, load: w.load, cap_per_fte: own(w) })
+            .map(|w| Holding {
+                name: w.name.clone(),
+                fte: w.fte,
+                load: w.load,
+                cap_per_fte: worker_cap_per_fte(&policy, w, today).1,
+            })
             .collect();
         let counts = caseload::histogram(&holdings);
         let histogram =
@@ -261,7 +280,7 @@ impl Service {
             gap.fte,
         );
         let escalations_open_by_level = query::escalations_open_by_level(self.store(), team_id).await?;
-        let timeliness = self.timeliness_cached(team_id, year_ago, now).await?;
+        let timeliness = self.timeliness_cached(team_id, year_ago, now, (version, &policy)).await?;
         Ok(Dashboard {
             team,
             at: now,

@@ -121,7 +121,7 @@ impl Service {
         let limit = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
         let mut tasks = tokio::task::JoinSet::new();
         for (i, d) in batch.iter().enumerate() {
-            let message = match self.message(d, couriers).await {
+            let message = match self.message(d).await {
                 Ok(m) => m,
                 Err(e) => {
                     tasks.spawn(async move { (i, Err(e)) });
@@ -161,7 +161,7 @@ impl Service {
 
     /// What `d` says, ready to send. An error here (say, an endpoint removed since the
     /// webhook was queued) is the delivery's outcome.
-    async fn message(&self, d: &Delivery, _couriers: &Couriers) -> std::result::Result<Message, SendError> {
+    async fn message(&self, d: &Delivery) -> std::result::Result<Message, SendError> {
         let store_error = |e: store::StoreError| SendError { retryable: true, message: format!("reading it: {e}") };
         match d.channel {
             Channel::Email => {
@@ -203,10 +203,14 @@ impl Service {
         let retry = self.config().retry;
         let mut round = Round::default();
         for (d, outcome) in batch.iter().zip(outcomes) {
-            // Recorded once: a row another worker (or an earlier run) finished is left be.
-            match tx.delivery(d.id).await? {
-                Some(current) if current.state == "pending" && current.attempts == d.attempts => {}
-                _ => continue,
+            // Recorded once. On PostgreSQL this transaction claimed the rows and holds them
+            // locked; on SQLite they were read outside it, so a row finished meanwhile (by
+            // another process on the same file) is left be.
+            if tx.backend() == Backend::Sqlite {
+                match tx.delivery(d.id).await? {
+                    Some(current) if current.state == "pending" && current.attempts == d.attempts => {}
+                    _ => continue,
+                }
             }
             let attempts = d.attempts + 1;
             let events = match outcome {

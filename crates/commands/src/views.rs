@@ -141,8 +141,8 @@ impl Service {
         let mut ranked: Vec<Candidate> = workers
             .into_iter()
             .map(|w| {
-                let newly_qualified = domain::caseload::newly_qualified(w.qualified_on, today);
-                let cap = policy.cap_per_fte_for(w.role, w.team, newly_qualified) * w.fte;
+                let (newly_qualified, per_fte) = crate::caseloads::worker_cap_per_fte(&policy, &w, today);
+                let cap = per_fte * w.fte;
                 Candidate {
                     siblings_held: siblings.iter().find(|(s, _)| *s == w.id).map_or(0, |(_, n)| *n),
                     away_until: away.iter().find(|(s, _)| *s == w.id).map(|(_, t)| *t),

@@ -14,6 +14,19 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
 /// Reads a coded column back into its domain type, reporting corruption clearly.
+/// A staff row's (`role`, `team_id`, `qualified_on`) cap per FTE under `policy` on
+/// `today`, and whether they are newly qualified.
+fn per_fte_cap(
+    row: &AnyRow,
+    policy: &domain::escalation::Policy,
+    today: jiff::civil::Date,
+) -> Result<(f64, bool), StoreError> {
+    let role = code("staff", &row.try_get::<String, _>("role")?, Role::parse)?;
+    let team = row.try_get::<Option<i64>, _>("team_id")?.map(TeamId);
+    let nq = domain::caseload::newly_qualified(qualified_on(row)?, today);
+    Ok((policy.cap_per_fte_for(role, team, nq), nq))
+}
+
 /// A staff row's `qualified_on`, parsed.
 pub(crate) fn qualified_on(row: &AnyRow) -> Result<Option<jiff::civil::Date>, StoreError> {
     row.try_get::<Option<String>, _>("qualified_on")?
@@ -208,9 +221,7 @@ impl Tx {
             return Ok(None);
         };
         let load = self.weighted_load(id, &policy.caseload_weights).await?;
-        let newly_qualified = domain::caseload::newly_qualified(qualified_on(&row)?, today);
-        let role = code("staff", &row.try_get::<String, _>("role")?, Role::parse)?;
-        let team = row.try_get::<Option<i64>, _>("team_id")?.map(TeamId);
+        let (cap_per_fte, newly_qualified) = per_fte_cap(&row, policy, today)?;
         Ok(Some(WorkerState {
             id,
             name: row.try_get("name")?,
@@ -219,7 +230,7 @@ impl Tx {
             active: row.try_get::<i64, _>("active")? != 0,
             fte: Fte::new(row.try_get("fte")?).map_err(|e| StoreError::Corrupt { table: "staff", detail: e })?,
             load,
-            cap_per_fte: policy.cap_per_fte_for(role, team, newly_qualified),
+            cap_per_fte,
             newly_qualified,
         }))
     }
@@ -236,13 +247,7 @@ impl Tx {
             .bind(worker.0)
             .fetch_optional(self.db().await?)
             .await?;
-        row.map(|r| {
-            let role = code("staff", &r.try_get::<String, _>("role")?, Role::parse)?;
-            let team = r.try_get::<Option<i64>, _>("team_id")?.map(TeamId);
-            let nq = domain::caseload::newly_qualified(qualified_on(&r)?, today);
-            Ok((r.try_get::<f64, _>("fte")?, policy.cap_per_fte_for(role, team, nq)))
-        })
-        .transpose()
+        row.map(|r| Ok((r.try_get::<f64, _>("fte")?, per_fte_cap(&r, policy, today)?.0))).transpose()
     }
 
     /// A worker's weighted caseload: their open cases counted by stage and weighed.

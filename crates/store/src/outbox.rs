@@ -157,6 +157,13 @@ fn channel_filter(channels: &[Channel]) -> String {
     if list.is_empty() { " AND 1 = 0".into() } else { format!(" AND channel IN ({})", list.join(", ")) }
 }
 
+/// An endpoint row (`agency, url, secret`).
+fn endpoint(r: &AnyRow) -> Result<WebhookEndpoint, StoreError> {
+    let agency = Agency::parse(&r.try_get::<String, _>("agency")?)
+        .map_err(|detail| StoreError::Corrupt { table: "webhook_endpoints", detail })?;
+    Ok(WebhookEndpoint { agency, url: r.try_get("url")?, secret: r.try_get("secret")? })
+}
+
 /// A fresh idempotency key: 128 random bits in hex.
 fn new_key() -> String {
     hex::encode(rand::random::<[u8; 16]>())
@@ -244,11 +251,11 @@ impl Tx {
 
     /// The webhook endpoint set up for an agency, if any.
     pub async fn webhook_endpoint(&mut self, agency: Agency) -> Result<Option<WebhookEndpoint>, StoreError> {
-        let row = sqlx::query("SELECT url, secret FROM webhook_endpoints WHERE agency = $1")
+        let row = sqlx::query("SELECT agency, url, secret FROM webhook_endpoints WHERE agency = $1")
             .bind(agency.code())
             .fetch_optional(self.db().await?)
             .await?;
-        row.map(|r| Ok(WebhookEndpoint { agency, url: r.try_get("url")?, secret: r.try_get("secret")? })).transpose()
+        row.as_ref().map(endpoint).transpose()
     }
 
     /// Claims up to `limit` deliveries due by `now`, for sending inside this transaction.
@@ -328,12 +335,11 @@ impl Store {
     /// The webhook endpoint set up for an agency (read when sending, so a changed URL or
     /// rotated secret applies to calls still waiting).
     pub async fn webhook_endpoint(&self, agency: &str) -> Result<Option<WebhookEndpoint>, StoreError> {
-        let Ok(agency) = Agency::parse(agency) else { return Ok(None) };
-        let row = sqlx::query("SELECT url, secret FROM webhook_endpoints WHERE agency = $1")
-            .bind(agency.code())
+        let row = sqlx::query("SELECT agency, url, secret FROM webhook_endpoints WHERE agency = $1")
+            .bind(agency.to_string())
             .fetch_optional(self.pool())
             .await?;
-        row.map(|r| Ok(WebhookEndpoint { agency, url: r.try_get("url")?, secret: r.try_get("secret")? })).transpose()
+        row.as_ref().map(endpoint).transpose()
     }
 
     /// Webhook endpoints, by agency (secrets included: for the delivery worker only).
@@ -341,13 +347,7 @@ impl Store {
         let rows = sqlx::query("SELECT agency, url, secret FROM webhook_endpoints ORDER BY agency")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|r| {
-                let agency = Agency::parse(&r.try_get::<String, _>("agency")?)
-                    .map_err(|detail| StoreError::Corrupt { table: "webhook_endpoints", detail })?;
-                Ok(WebhookEndpoint { agency, url: r.try_get("url")?, secret: r.try_get("secret")? })
-            })
-            .collect()
+        rows.iter().map(endpoint).collect()
     }
 
     /// A member of staff's email address and whether they want email.
@@ -359,14 +359,6 @@ impl Store {
         row.map(|r| Ok((r.try_get("email")?, r.try_get::<i64, _>("email_notifications")? != 0))).transpose()
     }
 
-    /// When the next pending delivery by one of `channels` falls due, if any.
-    pub async fn next_delivery_due(&self, channels: &[Channel]) -> Result<Option<Timestamp>, StoreError> {
-        let sql =
-            format!("SELECT MIN(due_at) AS due FROM deliveries WHERE state = 'pending'{}", channel_filter(channels));
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.pool()).await?;
-        Ok(row.try_get::<Option<i64>, _>("due")?.map(from_micros))
-    }
-
     /// Deliveries in a state (`pending`, `sent`, `failed`), newest first, for the
     /// administrators' outbox page.
     pub async fn deliveries(&self, state: &str, limit: i64) -> Result<Vec<Delivery>, StoreError> {
@@ -374,14 +366,6 @@ impl Store {
             format!("SELECT {COLUMNS} FROM deliveries WHERE state = $1 ORDER BY created_at DESC, id DESC LIMIT $2");
         let rows =
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(state.to_string()).bind(limit).fetch_all(self.pool()).await?;
-        rows.iter().map(delivery).collect()
-    }
-
-    /// Deliveries queued for one member of staff, newest first (their own page).
-    pub async fn deliveries_for(&self, staff: StaffId, limit: i64) -> Result<Vec<Delivery>, StoreError> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM deliveries WHERE staff_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(staff.0).bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(delivery).collect()
     }
 

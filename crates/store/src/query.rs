@@ -1658,18 +1658,7 @@ pub async fn operational_figures(store: &Store, now: Timestamp) -> Result<Operat
         let row = sqlx::query(sql).fetch_one(pool).await?;
         Ok::<i64, StoreError>(row.try_get::<i64, _>("n")?)
     };
-    let mut by_level = [0i64; 4];
-    let rows = sqlx::query(
-        "SELECT level, CAST(COUNT(*) AS BIGINT) AS n FROM escalations WHERE state <> 'resolved' GROUP BY level",
-    )
-    .fetch_all(pool)
-    .await?;
-    for r in rows {
-        let level: i64 = r.try_get("level")?;
-        if let Some(slot) = usize::try_from(level - 1).ok().and_then(|i| by_level.get_mut(i)) {
-            *slot = r.try_get("n")?;
-        }
-    }
+    let by_level = escalations_open_by_level(store, None).await?;
     let mut by_state: std::collections::BTreeMap<&str, Vec<(String, i64)>> = Default::default();
     let rows = sqlx::query(
         "SELECT state, channel, CAST(COUNT(*) AS BIGINT) AS n FROM deliveries GROUP BY state, channel ORDER BY channel",
