@@ -5,7 +5,7 @@ use crate::{Result, Service, audit_actor, not_found};
 use domain::Rejection;
 use domain::authz::{Action, Actor, require};
 use domain::case;
-use domain::ids::{CaseId, NoteId, StaffId, VisitId};
+use domain::ids::{CaseId, NoteId, PersonId, StaffId, VisitId};
 use domain::text::{NoteText, Reason};
 use serde::Deserialize;
 
@@ -80,17 +80,26 @@ impl Service {
         if workers.is_empty() {
             return Err(Rejection::invalid("to", "nobody else in the team holds cases; choose who takes them").into());
         }
+        // Brothers and sisters move together, so a family keeps one worker.
+        let children: Vec<PersonId> = cases.iter().map(|c| c.child).collect();
+        let links = tx.family_links(&children).await?;
         let mut events = vec![];
         let mut moved = vec![];
-        for case in &cases {
-            let weight = policy.caseload_weights.of(case.stage);
-            // The colleague with the most room under their own cap takes the next case.
+        let mut taking: std::collections::HashMap<StaffId, Vec<(PersonId, domain::case::Stage)>> = Default::default();
+        for family in domain::caseload::family_groups(&children, &links) {
+            // The colleague with the most room under their own cap takes the next family.
             let room = |w: &domain::case::WorkerState| domain::caseload::cap(w.fte, w.cap_per_fte) - w.load;
             let Some(target) = workers.iter_mut().max_by(|a, b| room(a).total_cmp(&room(b))) else { break };
-            let case_events = case::allocate(case, target, actor, now, reason.clone(), weight)?;
-            target.load += weight;
-            events.extend(case_events);
-            moved.push(case.id);
+            for i in family {
+                let case = &cases[i];
+                let taken = taking.entry(target.id).or_default();
+                taken.push((case.child, case.stage));
+                let after = tx.load_with(target.id, &policy.caseload_weights, taken).await?;
+                let case_events = case::allocate(case, target, actor, now, reason.clone(), after - target.load)?;
+                target.load = after;
+                events.extend(case_events);
+                moved.push(case.id);
+            }
         }
         self.finish(tx, &audit_actor(actor), "case.reallocate_all", &from.subject(), now, &events).await?;
         Ok(moved)
@@ -108,8 +117,8 @@ impl Service {
             .worker_state(worker, &policy, self.calendar().local_date(now))
             .await?
             .ok_or_else(|| Rejection::invalid("worker", format!("there is no member of staff {worker}")))?;
-        let weight = policy.caseload_weights.of(state.stage);
-        let events = case::allocate(&state, &worker, actor, now, override_reason, weight)?;
+        let after = tx.load_with(worker.id, &policy.caseload_weights, &[(state.child, state.stage)]).await?;
+        let events = case::allocate(&state, &worker, actor, now, override_reason, after - worker.load)?;
         self.finish(tx, &audit_actor(actor), "case.allocate", &id.subject(), now, &events).await?;
         Ok(())
     }

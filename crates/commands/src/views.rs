@@ -21,6 +21,9 @@ pub struct Candidate {
     pub newly_qualified: bool,
     /// How many of the child's brothers and sisters they hold.
     pub siblings_held: i64,
+    /// What this child would add to their load (less for whoever holds the family,
+    /// when the policy counts brothers and sisters as one case).
+    pub adds: f64,
     /// Away until then, if away now.
     pub away_until: Option<jiff::Timestamp>,
 }
@@ -138,21 +141,29 @@ impl Service {
         let siblings = query::siblings_held(self.store(), c.child.id).await?;
         let away = query::absences(self.store(), self.now()).await?;
         let today = self.today();
-        let mut ranked: Vec<Candidate> = workers
-            .into_iter()
-            .map(|w| {
-                let (newly_qualified, per_fte) = crate::caseloads::worker_cap_per_fte(&policy, &w, today);
-                let cap = per_fte * w.fte;
-                Candidate {
-                    siblings_held: siblings.iter().find(|(s, _)| *s == w.id).map_or(0, |(_, n)| *n),
-                    away_until: away.iter().find(|(s, _)| *s == w.id).map(|(_, t)| *t),
-                    newly_qualified,
-                    cap,
-                    headroom: cap - w.load,
-                    worker: w,
-                }
-            })
-            .collect();
+        let weight = policy.caseload_weights.of(c.stage);
+        let mut ranked = Vec::with_capacity(workers.len());
+        for w in workers {
+            let (newly_qualified, per_fte) = crate::caseloads::worker_cap_per_fte(&policy, &w, today);
+            let cap = per_fte * w.fte;
+            let siblings_held = siblings.iter().find(|(s, _)| *s == w.id).map_or(0, |(_, n)| *n);
+            // Only a worker holding the family can take the child for less than their weight.
+            let adds = if siblings_held > 0 && policy.caseload_weights.sibling_extra.is_some() {
+                let adding = [(c.child.id, c.stage)];
+                query::load_with(self.store(), w.id, &policy.caseload_weights, &adding).await? - w.load
+            } else {
+                weight
+            };
+            ranked.push(Candidate {
+                siblings_held,
+                adds,
+                away_until: away.iter().find(|(s, _)| *s == w.id).map(|(_, t)| *t),
+                newly_qualified,
+                cap,
+                headroom: cap - w.load,
+                worker: w,
+            });
+        }
         ranked.sort_by(|a, b| {
             b.siblings_held
                 .cmp(&a.siblings_held)

@@ -346,3 +346,86 @@ store_test!(candidates_are_ranked_family_first_then_present_then_room, |store| a
     assert_eq!(names(&ranked), ["holder", "roomy", "away"]);
     assert_eq!((ranked[0].siblings_held, ranked[0].headroom), (1, 5.0));
 });
+
+store_test!(brothers_and_sisters_held_by_one_worker_count_as_one_case_when_the_policy_says_so, |store| async move {
+    let clock = Arc::new(SimulatedClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
+    let svc = Service::new(store.clone(), clock.clone(), Config::default());
+    let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
+    let tm = staff(&svc, "tm1", "team_manager", team, 1.0).await;
+    let small = staff(&svc, "small", "social_worker", team, 0.2).await; // cap 3
+    let policy = Policy::from_json(r#"{"caseload_weights": {"sibling_extra": 0.5}}"#).unwrap();
+    svc.set_policy(Caller::System("test"), &policy).await.unwrap();
+    let child = |case| async move { store::query::case(store, case).await.unwrap().unwrap().child.id };
+    // Amy and Ben are recorded as sister and brother; Cal shares a parent with Ben.
+    let (amy, ben, cal) = (
+        case_for(&svc, &tm, team, small.staff, 1).await,
+        case_for(&svc, &tm, team, small.staff, 2).await,
+        case_for(&svc, &tm, team, small.staff, 3).await,
+    );
+    let (amy_p, ben_p, cal_p) = (child(amy).await, child(ben).await, child(cal).await);
+    let sibling = commands::people::RelationshipInput { related: Some(ben_p.0), kind: "sibling".into() };
+    svc.add_relationship(&tm, amy_p, &sibling).await.unwrap();
+    let parent_input = domain::person::PersonInput {
+        kind: Some("adult".into()),
+        given_name: "Parent".into(),
+        family_name: "Shared".into(),
+        dob: Some("1985-01-01".into()),
+        ..Default::default()
+    };
+    let parent = svc.register_person(&tm, &parent_input).await.unwrap();
+    for c in [ben_p, cal_p] {
+        let rel = commands::people::RelationshipInput { related: Some(c.0), kind: "parent".into() };
+        svc.add_relationship(&tm, parent, &rel).await.unwrap();
+    }
+    // One family of three: 1 + 0.5 + 0.5 = 2 against a cap of 3, not 3 of 3.
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let row = d.workers.iter().find(|w| w.id == small.staff).unwrap();
+    assert_eq!((row.open_cases, row.load), (3, 2.0));
+
+    // A fourth brother: she holds the family, so he adds 0.5 (to 2.5), no reason needed.
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
+        "children": [{"given_name": "Dan", "family_name": "Shared", "dob": "2019-01-01"}]
+    }))
+    .unwrap();
+    let r = svc.create_referral(&tm, &input).await.unwrap();
+    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
+    let dan = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    let dan_p = child(dan).await;
+    let rel = commands::people::RelationshipInput { related: Some(dan_p.0), kind: "parent".into() };
+    svc.add_relationship(&tm, parent, &rel).await.unwrap();
+    let (_, ranked) = svc.allocation_candidates(&tm, dan).await.unwrap();
+    let mine = ranked.iter().find(|c| c.worker.id == small.staff).unwrap();
+    // Ben and Cal share his parent (Amy is his sister only through Ben); he adds 0.5.
+    assert_eq!((mine.siblings_held, mine.adds), (2, 0.5));
+    svc.allocate(&tm, dan, &AllocationInput { worker: Some(small.staff.0), override_reason: None }).await.unwrap();
+    // An unrelated child weighs 1 in full: 3.5 > 3, refused without a reason.
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
+        "children": [{"given_name": "Eve", "family_name": "Other", "dob": "2016-01-01"}]
+    }))
+    .unwrap();
+    let r = svc.create_referral(&tm, &input).await.unwrap();
+    let eve = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    match svc.allocate(&tm, eve, &AllocationInput { worker: Some(small.staff.0), override_reason: None }).await {
+        Err(CommandError::Rejected(Rejection::Invalid(errors))) => {
+            assert!(errors[0].message.contains("caseload of 3.5 against a cap of 3"), "{}", errors[0].message);
+        }
+        other => panic!("expected an over-cap refusal, got {other:?}"),
+    }
+
+    // She leaves: the family of four moves as one to whoever has most room, and counts
+    // as 2.5 there; without grouping it would be 4.
+    let (roomy, other) = (
+        staff(&svc, "roomy", "social_worker", team, 1.0).await,
+        staff(&svc, "other", "social_worker", team, 1.0).await,
+    );
+    case_for(&svc, &tm, team, other.staff, 9).await; // other has 1, roomy none
+    let moved = svc.reallocate_all(&tm, small.staff, &Default::default()).await.unwrap();
+    assert_eq!(moved.len(), 4);
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let by = |id: StaffId| d.workers.iter().find(|w| w.id == id).map(|w| (w.open_cases, w.load)).unwrap();
+    assert_eq!(by(roomy.staff), (4, 2.5), "the whole family with one worker");
+    assert_eq!(by(other.staff), (1, 1.0));
+    assert_eq!(by(small.staff), (0, 0.0));
+});

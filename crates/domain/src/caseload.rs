@@ -42,11 +42,15 @@ pub struct Weights {
     pub cp: f64,
     /// Looked after.
     pub lac: f64,
+    /// When set, brothers and sisters held by one worker count as one case: the
+    /// heaviest child's weight, plus this much for each further child (never more than
+    /// that child's own weight). Unset, every child counts in full.
+    pub sibling_extra: Option<f64>,
 }
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { assessment: 1.0, cin: 1.0, cp: 1.0, lac: 1.0 }
+        Self { assessment: 1.0, cin: 1.0, cp: 1.0, lac: 1.0, sibling_extra: None }
     }
 }
 
@@ -67,15 +71,76 @@ impl Weights {
         stages.into_iter().map(|s| self.of(s)).sum()
     }
 
+    /// A worker's load with brothers and sisters grouped (see [`Weights::sibling_extra`]):
+    /// `children` are who they hold and their stage, `family` pairs of those children
+    /// who are brothers or sisters (directly or through a parent they share). Links
+    /// chain: half-siblings joined through one child are one group.
+    pub fn family_load<K: Copy + Eq + std::hash::Hash>(&self, children: &[(K, Stage)], family: &[(K, K)]) -> f64 {
+        let Some(extra) = self.sibling_extra else {
+            return self.load(children.iter().map(|(_, s)| *s));
+        };
+        let keys: Vec<K> = children.iter().map(|(k, _)| *k).collect();
+        family_groups(&keys, family)
+            .iter()
+            .map(|group| {
+                let weights: Vec<f64> = group.iter().map(|&i| self.of(children[i].1)).collect();
+                let heaviest = weights.iter().copied().fold(0.0, f64::max);
+                let mut rest: f64 = weights.iter().map(|w| w.min(extra)).sum();
+                // The heaviest child counts in full, not as an extra.
+                rest -= heaviest.min(extra);
+                heaviest + rest
+            })
+            .sum()
+    }
+
     /// The weights' problems, if any: each must be a number from 0 to 10.
     pub fn check(&self) -> Result<(), (&'static str, &'static str)> {
-        for (field, w) in [("assessment", self.assessment), ("cin", self.cin), ("cp", self.cp), ("lac", self.lac)] {
+        for (field, w) in [
+            ("assessment", self.assessment),
+            ("cin", self.cin),
+            ("cp", self.cp),
+            ("lac", self.lac),
+            ("sibling_extra", self.sibling_extra.unwrap_or(0.0)),
+        ] {
             if !(w.is_finite() && (0.0..=10.0).contains(&w)) {
                 return Err((field, "must be a number from 0 to 10"));
             }
         }
         Ok(())
     }
+}
+
+/// `children` split into families: each group lists the indices of children joined by
+/// `links` (chains included), groups in order of their first child, indices ascending.
+/// Links naming anyone outside `children` are ignored.
+pub fn family_groups<K: Copy + Eq + std::hash::Hash>(children: &[K], links: &[(K, K)]) -> Vec<Vec<usize>> {
+    let index: std::collections::HashMap<K, usize> = children.iter().enumerate().map(|(i, k)| (*k, i)).collect();
+    // Union–find, the smaller index as the root so groups come out in order.
+    let mut parent: Vec<usize> = (0..children.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for (a, b) in links {
+        if let (Some(&a), Some(&b)) = (index.get(a), index.get(b)) {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = vec![];
+    let mut slot: std::collections::HashMap<usize, usize> = Default::default();
+    for i in 0..children.len() {
+        let r = root(&mut parent, i);
+        let g = *slot.entry(r).or_insert_with(|| {
+            groups.push(vec![]);
+            groups.len() - 1
+        });
+        groups[g].push(i);
+    }
+    groups
 }
 
 /// The bands of the caseload histogram: load as a share of the worker's own cap.
@@ -324,6 +389,42 @@ mod tests {
         assert!(w.check().is_ok());
         assert_eq!(Weights { cp: -1.0, ..w }.check(), Err(("cp", "must be a number from 0 to 10")));
         assert!(Weights { lac: f64::NAN, ..w }.check().is_err());
+    }
+
+    #[test]
+    fn families_are_chains_of_links_in_order_of_their_first_child() {
+        // 10–30 siblings, 30–40 half-siblings through a shared parent, 20 alone, 50 linked to an outsider.
+        let children = [10, 20, 30, 40, 50];
+        assert_eq!(family_groups(&children, &[(40, 30), (30, 10), (50, 99)]), vec![vec![0, 2, 3], vec![1], vec![4]]);
+        assert_eq!(family_groups(&children, &[]), vec![vec![0], vec![1], vec![2], vec![3], vec![4]]);
+        assert!(family_groups::<i64>(&[], &[(1, 2)]).is_empty());
+    }
+
+    /// Worked by hand, extra 0.5 per further child: Ana holds the Scott children (Alfie
+    /// CP 1.5, Bella CIN 1, Cody CIN 1: 1.5 + 0.5 + 0.5 = 2.5), their half-brother Dan
+    /// (assessment 1; linked only through Cody: + 0.5 = 3.0), and an unrelated child on
+    /// a CIN plan (1). Total 4.0 rather than 5.5 ungrouped.
+    #[test]
+    fn brothers_and_sisters_held_by_one_worker_count_as_one_case_and_an_extra() {
+        let w = Weights { cp: 1.5, sibling_extra: Some(0.5), ..Weights::default() };
+        let children = [(1, Stage::Cp), (2, Stage::Cin), (3, Stage::Cin), (4, Stage::Assessment), (5, Stage::Cin)];
+        let family = [(1, 2), (2, 3), (3, 4), (9, 1)]; // 9 is held by someone else: ignored
+        assert_eq!(w.family_load(&children, &family), 4.0);
+        // Unset, every child counts in full whatever the links.
+        let ungrouped = Weights { sibling_extra: None, ..w };
+        assert_eq!(ungrouped.family_load(&children, &family), 5.5);
+        // No links: the same as ungrouped.
+        assert_eq!(w.family_load(&children, &[]), 5.5);
+        // An extra above a light child's own weight never makes them weigh more than that.
+        let heavy_extra = Weights { assessment: 0.5, sibling_extra: Some(2.0), ..Weights::default() };
+        assert_eq!(heavy_extra.family_load(&[(1, Stage::Cin), (2, Stage::Assessment)], &[(2, 1)]), 1.5);
+        // Twins on the same stage: one in full, one extra.
+        assert_eq!(w.family_load(&[(1, Stage::Cin), (2, Stage::Cin)], &[(1, 2)]), 1.5);
+        assert_eq!(w.check(), Ok(()));
+        assert_eq!(
+            Weights { sibling_extra: Some(-0.1), ..w }.check(),
+            Err(("sibling_extra", "must be a number from 0 to 10"))
+        );
     }
 
     /// Worked by hand: Ana (1.0 FTE) holds 20 → cap 15, 5 over; Ben (0.6 FTE) holds 12 →

@@ -13,7 +13,6 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
-/// Reads a coded column back into its domain type, reporting corruption clearly.
 /// A staff row's (`role`, `team_id`, `qualified_on`) cap per FTE under `policy` on
 /// `today`, and whether they are newly qualified.
 fn per_fte_cap(
@@ -34,6 +33,7 @@ pub(crate) fn qualified_on(row: &AnyRow) -> Result<Option<jiff::civil::Date>, St
         .transpose()
 }
 
+/// Reads a coded column back into its domain type, reporting corruption clearly.
 pub(crate) fn code<T>(table: &'static str, raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, StoreError> {
     parse(raw).map_err(|e| StoreError::Corrupt { table, detail: format!("{raw:?}: {e}") })
 }
@@ -250,20 +250,28 @@ impl Tx {
         row.map(|r| Ok((r.try_get::<f64, _>("fte")?, per_fte_cap(&r, policy, today)?.0))).transpose()
     }
 
-    /// A worker's weighted caseload: their open cases counted by stage and weighed.
+    /// A worker's weighted caseload: their open cases counted by stage and weighed
+    /// (brothers and sisters grouped when the policy says so).
     pub async fn weighted_load(&mut self, worker: StaffId, weights: &Weights) -> Result<f64, StoreError> {
-        let rows = sqlx::query(
-            "SELECT stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE worker_id = $1 AND closed_at IS NULL GROUP BY stage",
-        )
-        .bind(worker.0)
-        .fetch_all(self.db().await?)
-        .await?;
-        let mut load = 0.0;
-        for r in rows {
-            let stage = code("cases", &r.try_get::<String, _>("stage")?, Stage::parse)?;
-            load += weights.of(stage) * r.try_get::<i64, _>("n")? as f64;
-        }
-        Ok(load)
+        self.load_with(worker, weights, &[]).await
+    }
+
+    /// A worker's weighted caseload if they also held `adding` (children and their
+    /// stages): what an allocation would take them to.
+    pub async fn load_with(
+        &mut self,
+        worker: StaffId,
+        weights: &Weights,
+        adding: &[(PersonId, Stage)],
+    ) -> Result<f64, StoreError> {
+        load_with(self.db().await?, worker, weights, adding).await
+    }
+
+    /// Pairs among `children` who are brothers or sisters (see [`family_links`]).
+    pub async fn family_links(&mut self, children: &[PersonId]) -> Result<Vec<(PersonId, PersonId)>, StoreError> {
+        let ids: Vec<i64> = children.iter().map(|p| p.0).collect();
+        let links = family_links(self.db().await?, &ids).await?;
+        Ok(links.into_iter().map(|(a, b)| (PersonId(a), PersonId(b))).collect())
     }
 
     /// Whether a person exists.
@@ -322,4 +330,64 @@ fn case_from_row(r: &AnyRow) -> Result<CaseState, StoreError> {
 /// `$first, $first+1, …` for an `IN (…)` list of `n` values.
 pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A worker's weighted caseload if they also held `adding` (children and their
+/// stages), on any connection: what an allocation would take them to.
+pub(crate) async fn load_with(
+    conn: &mut AnyConnection,
+    worker: StaffId,
+    weights: &Weights,
+    adding: &[(PersonId, Stage)],
+) -> Result<f64, StoreError> {
+    if weights.sibling_extra.is_none() {
+        let rows = sqlx::query(
+            "SELECT stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE worker_id = $1 AND closed_at IS NULL GROUP BY stage",
+        )
+        .bind(worker.0)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut load = weights.load(adding.iter().map(|(_, s)| *s));
+        for r in rows {
+            let stage = code("cases", &r.try_get::<String, _>("stage")?, Stage::parse)?;
+            load += weights.of(stage) * r.try_get::<i64, _>("n")? as f64;
+        }
+        return Ok(load);
+    }
+    let rows = sqlx::query("SELECT person_id, stage FROM cases WHERE worker_id = $1 AND closed_at IS NULL")
+        .bind(worker.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut children = rows
+        .iter()
+        .map(|r| {
+            Ok((r.try_get::<i64, _>("person_id")?, code("cases", &r.try_get::<String, _>("stage")?, Stage::parse)?))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    children.extend(adding.iter().map(|(p, s)| (p.0, *s)));
+    let ids: Vec<i64> = children.iter().map(|(p, _)| *p).collect();
+    let links = family_links(&mut *conn, &ids).await?;
+    Ok(weights.family_load(&children, &links))
+}
+
+/// Pairs among `children` who are brothers or sisters: recorded as siblings, or sharing
+/// a parent or step-parent.
+pub(crate) async fn family_links(conn: &mut AnyConnection, children: &[i64]) -> Result<Vec<(i64, i64)>, StoreError> {
+    if children.len() < 2 {
+        return Ok(vec![]);
+    }
+    // Ids are the store's own integers, so listing them inline is safe.
+    let list = children.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT person_id AS a, related_person_id AS b FROM relationships
+          WHERE kind = 'sibling' AND person_id IN ({list}) AND related_person_id IN ({list})
+         UNION
+         SELECT p1.related_person_id AS a, p2.related_person_id AS b
+           FROM relationships p1 JOIN relationships p2
+             ON p2.person_id = p1.person_id AND p2.related_person_id <> p1.related_person_id
+          WHERE p1.kind IN ('parent', 'step_parent') AND p2.kind IN ('parent', 'step_parent')
+            AND p1.related_person_id IN ({list}) AND p2.related_person_id IN ({list})"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(conn).await?;
+    rows.iter().map(|r| Ok((r.try_get("a")?, r.try_get("b")?))).collect()
 }

@@ -224,19 +224,25 @@ pub async fn caseloads(
           WHERE s.active = 1 AND s.role IN ('social_worker', 'senior_practitioner'){filter}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
-    let sql = format!(
-        "SELECT c.worker_id, c.stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases c JOIN staff s ON s.id = c.worker_id
-          WHERE c.closed_at IS NULL{filter} GROUP BY c.worker_id, c.stage"
-    );
-    let counts = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
-    let mut held: std::collections::HashMap<i64, (i64, f64)> = Default::default();
-    for r in counts {
-        let stage = code("cases", &r.try_get::<String, _>("stage")?, domain::case::Stage::parse)?;
-        let n: i64 = r.try_get("n")?;
-        let e = held.entry(r.try_get("worker_id")?).or_default();
-        e.0 += n;
-        e.1 += weights.of(stage) * n as f64;
-    }
+    let held = if weights.sibling_extra.is_some() {
+        family_loads(store, team, weights).await?
+    } else {
+        let sql = format!(
+            "SELECT c.worker_id, c.stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases c JOIN staff s ON s.id = c.worker_id
+              WHERE c.closed_at IS NULL{filter} GROUP BY c.worker_id, c.stage"
+        );
+        let counts =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
+        let mut held: std::collections::HashMap<i64, (i64, f64)> = Default::default();
+        for r in counts {
+            let stage = code("cases", &r.try_get::<String, _>("stage")?, domain::case::Stage::parse)?;
+            let n: i64 = r.try_get("n")?;
+            let e = held.entry(r.try_get("worker_id")?).or_default();
+            e.0 += n;
+            e.1 += weights.of(stage) * n as f64;
+        }
+        held
+    };
     let mut out = rows
         .iter()
         .map(|r| {
@@ -256,6 +262,65 @@ pub async fn caseloads(
         .collect::<Result<Vec<_>, StoreError>>()?;
     out.sort_by(|a, b| a.load.total_cmp(&b.load).then_with(|| a.name.cmp(&b.name)));
     Ok(out)
+}
+
+/// A worker's weighted caseload if they also held `adding`: what allocating those
+/// children would take them to (less than the sum when brothers and sisters group).
+pub async fn load_with(
+    store: &Store,
+    worker: StaffId,
+    weights: &domain::caseload::Weights,
+    adding: &[(PersonId, domain::case::Stage)],
+) -> Result<f64, StoreError> {
+    let mut conn = store.pool().acquire().await?;
+    crate::load::load_with(&mut conn, worker, weights, adding).await
+}
+
+/// Each worker's open cases and load with brothers and sisters grouped: the children
+/// they hold, and the family links between children held by the same worker.
+async fn family_loads(
+    store: &Store,
+    team: Option<TeamId>,
+    weights: &domain::caseload::Weights,
+) -> Result<std::collections::HashMap<i64, (i64, f64)>, StoreError> {
+    let filter = if team.is_some() { " AND s.team_id = $1" } else { " AND $1 = $1" };
+    let sql = format!(
+        "SELECT c.worker_id, c.person_id, c.stage FROM cases c JOIN staff s ON s.id = c.worker_id
+          WHERE c.closed_at IS NULL{filter}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
+    let mut children: std::collections::HashMap<i64, Vec<(i64, domain::case::Stage)>> = Default::default();
+    for r in &rows {
+        let stage = code("cases", &r.try_get::<String, _>("stage")?, domain::case::Stage::parse)?;
+        children.entry(r.try_get("worker_id")?).or_default().push((r.try_get("person_id")?, stage));
+    }
+    let sql = format!(
+        "SELECT c1.worker_id, c1.person_id AS a, c2.person_id AS b
+           FROM cases c1 JOIN staff s ON s.id = c1.worker_id
+           JOIN relationships r ON r.kind = 'sibling' AND r.person_id = c1.person_id
+           JOIN cases c2 ON c2.person_id = r.related_person_id AND c2.worker_id = c1.worker_id AND c2.closed_at IS NULL
+          WHERE c1.closed_at IS NULL{filter}
+         UNION
+         SELECT c1.worker_id, c1.person_id AS a, c2.person_id AS b
+           FROM cases c1 JOIN staff s ON s.id = c1.worker_id
+           JOIN relationships p1 ON p1.related_person_id = c1.person_id AND p1.kind IN ('parent', 'step_parent')
+           JOIN relationships p2 ON p2.person_id = p1.person_id AND p2.kind IN ('parent', 'step_parent')
+                                AND p2.related_person_id <> c1.person_id
+           JOIN cases c2 ON c2.person_id = p2.related_person_id AND c2.worker_id = c1.worker_id AND c2.closed_at IS NULL
+          WHERE c1.closed_at IS NULL{filter}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
+    let mut links: std::collections::HashMap<i64, Vec<(i64, i64)>> = Default::default();
+    for r in &rows {
+        links.entry(r.try_get("worker_id")?).or_default().push((r.try_get("a")?, r.try_get("b")?));
+    }
+    Ok(children
+        .into_iter()
+        .map(|(worker, held)| {
+            let load = weights.family_load(&held, links.get(&worker).map_or(&[][..], Vec::as_slice));
+            (worker, (held.len() as i64, load))
+        })
+        .collect())
 }
 
 // ---------------------------------------------------------------- people

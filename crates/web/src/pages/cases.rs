@@ -80,6 +80,9 @@ struct Candidate {
     newly_qualified: bool,
     /// The child's brothers and sisters they hold.
     siblings_held: i64,
+    /// What this child adds to their load, and what the child weighs alone.
+    adds: f64,
+    weight: f64,
     /// When they are back, if away now.
     away_until: String,
     cap: String,
@@ -122,8 +125,7 @@ async fn allocate_page(
     errors: FormErrors,
 ) -> Result<AllocatePage, PageError> {
     let (case, workers) = state.svc.allocation_candidates(&user.actor, id).await?;
-    let policy = state.svc.current_policy().await?.1;
-    let weight = policy.caseload_weights.of(case.stage);
+    let weight = state.svc.current_policy().await?.1.caseload_weights.of(case.stage);
     let candidates: Vec<Candidate> = workers
         .iter()
         .map(|c| {
@@ -139,9 +141,11 @@ async fn allocate_page(
                 cap: trim_number(c.cap),
                 headroom: trim_number(c.headroom),
                 over: is_over_cap(w.load, c.cap),
-                would_go_over: is_over_cap(w.load + weight, c.cap),
+                would_go_over: is_over_cap(w.load + c.adds, c.cap),
                 current: case.worker.as_ref().is_some_and(|cw| cw.id == w.id),
                 siblings_held: c.siblings_held,
+                adds: c.adds,
+                weight,
                 away_until: c.away_until.as_ref().map(when).unwrap_or_default(),
             }
         })
@@ -159,6 +163,9 @@ async fn allocate_page(
             );
             if c.siblings_held > 0 {
                 hint.push_str(&format!("; holds {} of the child's brothers and sisters", c.siblings_held));
+                if c.adds < c.weight {
+                    hint.push_str(&format!(" (this child adds {})", trim_number(c.adds)));
+                }
             }
             if !c.away_until.is_empty() {
                 hint.push_str(&format!("; away until {}", c.away_until));
