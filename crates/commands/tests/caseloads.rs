@@ -429,3 +429,40 @@ store_test!(brothers_and_sisters_held_by_one_worker_count_as_one_case_when_the_p
     assert_eq!(by(other.staff), (1, 1.0));
     assert_eq!(by(small.staff), (0, 0.0));
 });
+
+// The domain's hand-worked example through the store: a CP plan started Monday 2 March
+// 2026, the child seen on 13 March (on time), then not until 15 April (two visits
+// missed: 27 March and 13 April). Read on 20 April: March 2 due, 1 on time; April 1, 0.
+store_test!(visits_on_plans_are_counted_month_by_month, |store| async move {
+    let clock = Arc::new(SimulatedClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
+    let svc = Service::new(store.clone(), clock.clone(), Config::default());
+    let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
+    let tm = staff(&svc, "tm1", "team_manager", team, 1.0).await;
+    let sw = staff(&svc, "sw1", "social_worker", team, 1.0).await;
+    let case = case_for(&svc, &tm, team, sw.staff, 1).await;
+    clock.set("2026-03-02T10:00:00Z".parse().unwrap());
+    let plan = PlanInput { plan: "cp".into(), category: Some("neglect".into()), at: None };
+    svc.start_plan(&tm, case, &plan).await.unwrap();
+    let seen = |at: &str| commands::input::VisitInput {
+        visited_at: Some(at.into()),
+        outcome: "seen_alone".into(),
+        note: None,
+    };
+    clock.set("2026-03-13T12:00:00Z".parse().unwrap());
+    svc.record_visit(&sw, case, &seen("2026-03-13T10:00:00Z")).await.unwrap();
+    // A visit that did not see the child meets nothing.
+    clock.set("2026-03-25T12:00:00Z".parse().unwrap());
+    let not_seen = commands::input::VisitInput { outcome: "not_seen".into(), ..seen("2026-03-25T10:00:00Z") };
+    svc.record_visit(&sw, case, &not_seen).await.unwrap();
+    clock.set("2026-04-15T12:00:00Z".parse().unwrap());
+    svc.record_visit(&sw, case, &seen("2026-04-15T10:00:00Z")).await.unwrap();
+    clock.set("2026-04-20T12:00:00Z".parse().unwrap());
+    let t = svc.caseload_dashboard(&tm, Some(team)).await.unwrap().timeliness;
+    assert_eq!(t.months.len(), 12);
+    assert_eq!(t.months[10..], ["2026-03".to_string(), "2026-04".to_string()]);
+    assert_eq!((t.visits.due[10..].to_vec(), t.visits.on_time[10..].to_vec()), (vec![2, 1], vec![1, 0]));
+    assert_eq!((t.visits_due, t.visits_on_time, t.on_plans), (3, 1, 1));
+    // The referral was decided at once, in March.
+    assert_eq!((t.referrals.due[10], t.referrals.on_time[10]), (1, 1));
+    assert_eq!(t.referrals.due.iter().sum::<i64>(), t.referrals_due);
+});

@@ -19,6 +19,7 @@ pub mod practice;
 pub mod referral;
 pub mod staff;
 pub mod text;
+pub mod timeliness;
 pub mod timer;
 pub mod visit;
 pub mod working_time;

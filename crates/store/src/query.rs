@@ -1860,14 +1860,18 @@ pub struct DeadlineFacts {
     /// Cases opened from referrals received since the cut-off: when the referral arrived,
     /// and when the assessment was completed.
     pub assessments: Vec<(Timestamp, Option<Timestamp>)>,
+    /// Spells on plans that ran on or after the cut-off, with every visit that saw the
+    /// child during them.
+    pub spells: Vec<domain::timeliness::PlanSpell>,
     /// Children on a plan now (child in need, child protection, looked after).
     pub on_plans: i64,
     /// Of which overdue a visit now (their visiting deadline has passed unmet).
     pub visits_overdue: i64,
 }
 
-/// The facts behind timeliness: referrals and assessments started since `since` (the
-/// caller works out each deadline in working time), and visits as they stand now.
+/// The facts behind timeliness: referrals and assessments started since `since` and
+/// spells on plans running since then with their visits (the caller works out each
+/// deadline in working time), and visits as they stand now.
 pub async fn deadline_facts(
     store: &Store,
     team: Option<TeamId>,
@@ -1890,6 +1894,41 @@ pub async fn deadline_facts(
            FROM cases c JOIN referrals r ON r.id = c.referral_id WHERE r.received_at >= $1{cf}"
     ))
     .await?;
+    let spells_sql = format!(
+        "SELECT cs.case_id, cs.stage, cs.started_at, cs.ended_at FROM case_stages cs JOIN cases c ON c.id = cs.case_id
+          WHERE cs.stage IN ('cin', 'cp', 'lac') AND (cs.ended_at IS NULL OR cs.ended_at >= $1){cf}
+          ORDER BY cs.case_id, cs.started_at"
+    );
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(spells_sql)).bind(to_micros(since)).bind(t).fetch_all(store.pool()).await?;
+    let mut spells = Vec::with_capacity(rows.len());
+    let mut case_of = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let stage = code("case_stages", &r.try_get::<String, _>("stage")?, domain::case::Stage::parse)?;
+        let Some(plan) = domain::practice::Plan::of_stage(stage) else { continue };
+        case_of.push(r.try_get::<i64, _>("case_id")?);
+        spells.push(domain::timeliness::PlanSpell {
+            plan,
+            start: from_micros(r.try_get("started_at")?),
+            end: r.try_get::<Option<i64>, _>("ended_at")?.map(from_micros),
+            seen: vec![],
+        });
+    }
+    let visits_sql = format!(
+        "SELECT v.case_id, v.visited_at FROM visits v WHERE v.outcome IN ('seen', 'seen_alone') AND v.case_id IN (
+            SELECT cs.case_id FROM case_stages cs JOIN cases c ON c.id = cs.case_id
+             WHERE cs.stage IN ('cin', 'cp', 'lac') AND (cs.ended_at IS NULL OR cs.ended_at >= $1){cf})
+          ORDER BY v.case_id, v.visited_at"
+    );
+    let rows =
+        sqlx::query(sqlx::AssertSqlSafe(visits_sql)).bind(to_micros(since)).bind(t).fetch_all(store.pool()).await?;
+    let mut seen: std::collections::HashMap<i64, Vec<Timestamp>> = Default::default();
+    for r in &rows {
+        seen.entry(r.try_get("case_id")?).or_default().push(from_micros(r.try_get("visited_at")?));
+    }
+    for (spell, case) in spells.iter_mut().zip(&case_of) {
+        spell.seen = seen.get(case).cloned().unwrap_or_default();
+    }
     let filter = if team.is_some() { " AND c.team_id = $1" } else { " AND $1 = $1" };
     // `state <> 'done'` lets both engines use the partial index on outstanding timers.
     let sql = format!(
@@ -1902,6 +1941,7 @@ pub async fn deadline_facts(
     Ok(DeadlineFacts {
         referrals,
         assessments,
+        spells,
         on_plans: row.try_get("on_plans")?,
         visits_overdue: row.try_get::<Option<i64>, _>("overdue")?.unwrap_or(0),
     })

@@ -46,6 +46,12 @@ app_test!(managers_see_caseloads_others_do_not, |app| async move {
     assert!(csv.body.starts_with("worker_id,name,role,fte,open_cases,load,cap,headroom,over_cap\n"));
     assert!(csv.body.contains(&format!("{},", app.sw.staff.0)));
     assert!(csv.body.contains("fte_needed_today,0"));
+    // Timeliness month by month: a line chart, a table row per month, and a CSV section
+    // with one line for each of the 12 months.
+    assert!(page.body.contains("Share of deadlines met on time, by month"));
+    assert_eq!(page.body.matches("<th scope=\"row\">20").count(), 12, "a row per month");
+    let monthly = csv.body.split("month,referrals_due,referrals_on_time").nth(1).expect("a monthly section");
+    assert_eq!(monthly.lines().skip(1).filter(|l| !l.is_empty()).count(), 12);
     let (sw_cookie, sw_csrf) = app.session("sw1").await;
     assert_eq!(app.get_page("/caseloads", Some(&sw_cookie)).await.status, StatusCode::FORBIDDEN);
 

@@ -77,11 +77,88 @@ struct Page {
     escalations: Vec<(usize, i64)>,
     /// (what, met, due, percentage) for each statutory measure.
     timeliness: Vec<(&'static str, i64, i64, String)>,
+    /// Month by month: (month, then on time / due / share for referrals, assessments, visits).
+    monthly: Vec<(String, [Cell; 3])>,
+    /// The monthly shares as an SVG line chart.
+    trend: String,
 }
+
+/// On time, due, and the share, for one measure in one month.
+type Cell = (i64, i64, String);
 
 /// "83%", or a dash when nothing fell due.
 fn percent(met: i64, due: i64) -> String {
     if due == 0 { "—".into() } else { format!("{}%", (met as f64 * 100.0 / due as f64).round()) }
+}
+
+/// The share of each measure met on time, month by month, as an accessible SVG line
+/// chart (the same figures are in the table beside it); a month where nothing fell due
+/// breaks the line.
+pub fn trend(t: &commands::caseloads::Timeliness) -> String {
+    let (w, h, top, bottom, left, right) = (640.0, 260.0, 16.0, 64.0, 40.0, 8.0);
+    let n = t.months.len().max(1);
+    let step = (w - left - right) / (n.saturating_sub(1).max(1)) as f64;
+    let x = |i: usize| left + step * i as f64;
+    let y = |share: f64| top + (h - top - bottom) * (1.0 - share);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" aria-labelledby="trend-title trend-desc" class="chart"><title id="trend-title">Share of deadlines met on time, by month</title><desc id="trend-desc">Referral decisions, assessments and visits; the table beside it has the figures.</desc>"#
+    );
+    for pct in [0.0, 0.5, 1.0] {
+        let _ = write!(
+            s,
+            r##"<line x1="{left}" x2="{}" y1="{y}" y2="{y}" stroke="#b1b4b6" stroke-width="1"/><text x="{}" y="{}" font-size="11" text-anchor="end">{}%</text>"##,
+            w - right,
+            left - 4.0,
+            y(pct) + 4.0,
+            pct * 100.0,
+            y = y(pct)
+        );
+    }
+    for (i, month) in t.months.iter().enumerate() {
+        let _ = write!(
+            s,
+            r#"<text x="{}" y="{}" font-size="11" text-anchor="end" transform="rotate(-45 {} {})">{}</text>"#,
+            x(i),
+            h - bottom + 16.0,
+            x(i),
+            h - bottom + 16.0,
+            html_escape(month)
+        );
+    }
+    let lines = [
+        ("Referral decisions", "#1d70b8", &t.referrals),
+        ("Assessments", "#f47738", &t.assessments),
+        ("Visits", "#00703c", &t.visits),
+    ];
+    for (k, (label, colour, series)) in lines.iter().enumerate() {
+        let mut path = String::new();
+        let mut pen_down = false;
+        for i in 0..series.due.len() {
+            if series.due[i] == 0 {
+                pen_down = false;
+                continue;
+            }
+            let share = series.on_time[i] as f64 / series.due[i] as f64;
+            let _ = write!(path, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x(i), y(share));
+            pen_down = true;
+            let _ = write!(s, r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"/>"#, x(i), y(share));
+        }
+        if !path.is_empty() {
+            let _ = write!(s, r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#, path.trim_end());
+        }
+        let lx = left + 170.0 * k as f64;
+        let _ = write!(
+            s,
+            r#"<rect x="{lx}" y="{}" width="12" height="12" fill="{colour}"/><text x="{}" y="{}" font-size="12">{label}</text>"#,
+            h - 14.0,
+            lx + 16.0,
+            h - 3.0
+        );
+    }
+    s.push_str("</svg>");
+    s
 }
 
 /// The histogram as an accessible SVG bar chart (the same figures are in a table below it).
@@ -213,13 +290,24 @@ async fn show(
                     percent(t.assessments_on_time, t.assessments_due),
                 ),
                 (
-                    "Children on plans seen within their plan's visiting frequency (now)",
-                    seen,
-                    t.on_plans,
-                    percent(seen, t.on_plans),
+                    "Visits to children on plans made within the plan's frequency",
+                    t.visits_on_time,
+                    t.visits_due,
+                    percent(t.visits_on_time, t.visits_due),
                 ),
+                ("Children on plans not overdue a visit now", seen, t.on_plans, percent(seen, t.on_plans)),
             ]
         },
+        monthly: {
+            let t = &d.timeliness;
+            let cell =
+                |s: &domain::timeliness::Series, i: usize| (s.on_time[i], s.due[i], percent(s.on_time[i], s.due[i]));
+            (0..t.months.len())
+                .rev()
+                .map(|i| (t.months[i].clone(), [cell(&t.referrals, i), cell(&t.assessments, i), cell(&t.visits, i)]))
+                .collect()
+        },
+        trend: trend(&d.timeliness),
     };
     Ok(render(&page))
 }
@@ -266,10 +354,30 @@ async fn csv(State(state): State<AppState>, user: PageUser, Query(q): Query<Team
         ("referrals_decided_on_time", d.timeliness.referrals_on_time.to_string()),
         ("assessments_due_12_months", d.timeliness.assessments_due.to_string()),
         ("assessments_completed_on_time", d.timeliness.assessments_on_time.to_string()),
+        ("visits_due_12_months", d.timeliness.visits_due.to_string()),
+        ("visits_made_on_time", d.timeliness.visits_on_time.to_string()),
         ("children_on_plans", d.timeliness.on_plans.to_string()),
         ("children_on_plans_visit_overdue", d.timeliness.visits_overdue.to_string()),
     ] {
         let _ = writeln!(out, "{k},{v}");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "month,referrals_due,referrals_on_time,assessments_due,assessments_on_time,visits_due,visits_on_time"
+    );
+    let t = &d.timeliness;
+    for (i, month) in t.months.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{month},{},{},{},{},{},{}",
+            t.referrals.due[i],
+            t.referrals.on_time[i],
+            t.assessments.due[i],
+            t.assessments.on_time[i],
+            t.visits.due[i],
+            t.visits.on_time[i]
+        );
     }
     let name = match &d.team {
         Some((id, _)) => format!("caseloads-team-{}.csv", id.0),
