@@ -59,6 +59,20 @@ store_test!(a_small_authority_is_realistic_and_wholly_on_the_record, |store| asy
         "cases close"
     );
 
+    // Assessments are completed (most in time) and children go onto every kind of plan.
+    let completed =
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE assessment_completed_at IS NOT NULL");
+    assert!(completed.await > 50, "assessments are completed");
+    for (stage, sql) in [
+        ("cin", "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM case_stages WHERE stage = 'cin'"),
+        ("cp", "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM case_stages WHERE stage = 'cp'"),
+        ("lac", "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM case_stages WHERE stage = 'lac'"),
+    ] {
+        assert!(count(store, sql).await > 5, "children on {stage} plans");
+    }
+    // One worker is newly qualified (in their first year).
+    assert_eq!(count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM staff WHERE qualified_on IS NOT NULL").await, 1);
+
     // Caseloads vary as in real teams: the heaviest well above the middle.
     let mut loads = Vec::new();
     for team in query::teams(store).await.expect("teams") {

@@ -24,10 +24,12 @@ use anyhow::{Context, anyhow};
 use commands::cases::{CloseInput, NoteInput};
 use commands::input::{AllocationInput, DecisionInput, ReferralChildInput, ReferralInput, VisitInput};
 use commands::people::{AliasInput, RelationshipInput};
+use commands::practice::{PlanInput, WhenInput};
 use commands::staff::{LeadershipInput, StaffInput, TeamInput};
 use commands::{Caller, Service};
 use domain::authz::Actor;
 use domain::clock::SimulatedClock;
+use domain::escalation::Policy;
 use domain::ids::{CaseId, PersonId, ReferralId, StaffId, TeamId};
 use domain::person::{AddressInput, PersonInput};
 use domain::referral::{Decision, ReferralSource};
@@ -64,14 +66,15 @@ enum Work {
 }
 
 impl Work {
-    /// Days between visits for a worker with room (CP: 10 working days; CIN: 5 weeks;
-    /// CLA: 6 weeks).
+    /// Days between visits for a worker with room, inside the statutory frequency even
+    /// at the slow end of the jitter (CP: 10 working days; CIN: 20; CLA: 6 weeks). A
+    /// worker over their cap stretches them, and then visits fall late.
     fn visit_days(self) -> f64 {
         match self {
             Work::Assessment => 12.0,
-            Work::ChildInNeed => 35.0,
-            Work::ChildProtection => 14.0,
-            Work::LookedAfter => 42.0,
+            Work::ChildInNeed => 19.0,
+            Work::ChildProtection => 9.0,
+            Work::LookedAfter => 30.0,
         }
     }
 
@@ -130,6 +133,8 @@ enum Happening {
         episode: usize,
         generation: u32,
     },
+    /// The assessment is completed (and a plan started, for plan work).
+    Assessed(usize),
     PlannedEnd(usize),
     Joins(usize),
     LeaveStarts(usize),
@@ -198,6 +203,8 @@ struct Episode {
     /// Waiting for a worker at the end of the history, whatever the capacity.
     held: bool,
     queued_since: Timestamp,
+    /// The assessment is done and (for plan work) the plan has started.
+    assessed: bool,
 }
 
 #[derive(Default)]
@@ -381,7 +388,11 @@ impl Sim {
             fte: Some(member.fte),
             deputy,
             password: DEMO_PASSWORD.into(),
-            qualified_on: None,
+            // A newly qualified worker qualified in the summer before they joined.
+            qualified_on: member.newly_qualified.then(|| {
+                let on = self.cal.local_date(self.now).checked_sub(45.days()).unwrap_or(self.cal.local_date(self.now));
+                on.to_string()
+            }),
         };
         let caller = match by {
             Some(a) => Caller::Staff(a),
@@ -434,7 +445,9 @@ impl Sim {
                         None
                     };
                     let scaled = (member.target * self.scale).max(0.5);
-                    let cap = domain::caseload::DEFAULT_CAP_PER_FTE * member.fte;
+                    let factor =
+                        if member.newly_qualified { Policy::default().newly_qualified_cap_factor } else { 1.0 };
+                    let cap = domain::caseload::DEFAULT_CAP_PER_FTE * member.fte * factor;
                     self.workers.push(Worker {
                         member,
                         team: t,
@@ -522,6 +535,7 @@ impl Sim {
             Happening::Decision(i) => self.decision(at, i).await,
             Happening::DailyReview(t) => self.daily_review(at, t).await,
             Happening::Visit { episode, generation } => self.visit(at, episode, generation).await,
+            Happening::Assessed(e) => self.assessed(at, e).await,
             Happening::PlannedEnd(e) => self.planned_end(at, e).await,
             Happening::Joins(w) => self.joins(at, w).await,
             Happening::LeaveStarts(w) => self.leave_starts(at, w).await,
@@ -814,10 +828,18 @@ impl Sim {
             urgent: decision == Decision::StrategyDiscussion,
             held: r.hold_allocation,
             queued_since: self.now,
+            assessed: false,
         });
         self.teams[team].open += n;
         self.families[f].open.push(e);
         self.schedule(planned_end, Happening::PlannedEnd(e));
+        // Most assessments are done well inside 45 working days (about 63 days); a
+        // stretched team's run late. Plan work starts its plan the day it is done.
+        let assess_days = match work {
+            Work::Assessment => self.rng.random_range(14.0..75.0f64).min(days as f64 - 2.0),
+            _ => self.rng.random_range(10.0..50.0),
+        };
+        self.schedule(plus_days(self.now, assess_days.max(3.0)), Happening::Assessed(e));
         if decision == Decision::StrategyDiscussion {
             self.strategy_note(e, &by).await?;
         }
@@ -912,7 +934,11 @@ impl Sim {
         let previous = self.episodes[e].worker;
         for (case, _) in self.episodes[e].cases.clone() {
             let load_after = (self.workers[w].load + 1) as f64;
-            let over = domain::caseload::is_over_cap(load_after, self.workers[w].cap);
+            // A newly qualified worker takes a child on a CP plan only with a reason.
+            let cp_for_newly_qualified = self.workers[w].member.newly_qualified
+                && self.episodes[e].assessed
+                && self.episodes[e].work == Work::ChildProtection;
+            let over = domain::caseload::is_over_cap(load_after, self.workers[w].cap) || cp_for_newly_qualified;
             self.pause(1, 4);
             let input =
                 AllocationInput { worker: Some(worker.staff.0), override_reason: over.then(|| reason.to_string()) };
@@ -1087,6 +1113,45 @@ impl Sim {
         };
         let next = self.visit_slot(days);
         self.schedule(next, Happening::Visit { episode: e, generation });
+        Ok(())
+    }
+
+    /// The worker (or, with none yet, the manager) completes the assessment; for plan
+    /// work the manager starts the plan the same day.
+    async fn assessed(&mut self, at: Timestamp, e: usize) -> anyhow::Result<()> {
+        if self.episodes[e].closed {
+            return Ok(());
+        }
+        let day = self.cal.working_day_on_or_after(self.cal.local_date(at));
+        let when = world::local(&self.cal, day, self.rng.random_range(10 * 60..16 * 60));
+        self.tick(when);
+        let (team, worker, work) = (self.episodes[e].team, self.episodes[e].worker, self.episodes[e].work);
+        let manager = self.manager_of(team);
+        let by = match worker.and_then(|w| self.workers[w].actor.clone()) {
+            Some(a) => a,
+            None => manager.clone(),
+        };
+        let plan = match work {
+            Work::Assessment => None,
+            Work::ChildInNeed => Some("cin"),
+            Work::ChildProtection => Some("cp"),
+            Work::LookedAfter => Some("lac"),
+        };
+        let category = plan
+            .filter(|p| *p == "cp")
+            .map(|_| ["neglect", "emotional", "physical", "sexual"][weighted(&mut self.rng, &[48, 35, 10, 7])]);
+        for (case, _) in self.episodes[e].cases.clone() {
+            self.pause(2, 10);
+            let r = self.svc.complete_assessment(&by, case, &WhenInput::default()).await;
+            self.done(r, "assessment")?;
+            if let Some(plan) = plan {
+                self.pause(5, 30);
+                let input = PlanInput { plan: plan.into(), category: category.map(Into::into), at: None };
+                let r = self.svc.start_plan(&manager, case, &input).await;
+                self.done(r, "plan")?;
+            }
+        }
+        self.episodes[e].assessed = true;
         Ok(())
     }
 

@@ -29,6 +29,9 @@ pub(crate) struct Member {
     pub joins_days_ago: Option<i64>,
     /// Away on extended leave from and to this many days before today.
     pub leave_days_ago: Option<(i64, i64)>,
+    /// Qualified shortly before joining: in their first year, with a smaller cap and no
+    /// child protection case without a manager's reason.
+    pub newly_qualified: bool,
     /// For partners.
     pub agency: Option<&'static str>,
     /// A partner's organisation, as their referrals name it.
@@ -46,6 +49,7 @@ const fn m(login: &'static str, name: &'static str, role: Role, team: Option<usi
         deputy: None,
         joins_days_ago: None,
         leave_days_ago: None,
+        newly_qualified: false,
         agency: None,
         organisation: "",
     }
@@ -92,7 +96,7 @@ pub(crate) const ROSTER: &[Member] = &[
     worker("sw.ben", "Ben Aldridge", Sw, 2, 1.0, 14.0),
     Member { leave_days_ago: Some((760, 480)), ..worker("sw.priya", "Priya Sharma", Sw, 2, 1.0, 17.0) },
     worker("sw.ellie", "Ellie Ward", Sw, 2, 0.6, 9.0),
-    Member { joins_days_ago: Some(150), ..worker("sw.marcus", "Marcus Green", Sw, 2, 1.0, 8.0) },
+    Member { joins_days_ago: Some(150), newly_qualified: true, ..worker("sw.marcus", "Marcus Green", Sw, 2, 1.0, 8.0) },
     // Looked After Children.
     worker("sp.ravi", "Ravi Patel", Sp, 3, 1.0, 16.0),
     deputised(m("tm.joanne", "Joanne Fletcher", TeamManager, Some(3)), "sp.ravi"),
