@@ -158,6 +158,26 @@ async fn main() -> anyhow::Result<()> {
         "INSERT INTO timers (kind, subject, due_at, token, state, created_at, updated_at)",
     ))
     .await?;
+    // Each open case's stage history (plans starting 20 days after the case opened) and
+    // a year of visits to every open case, one every ten days (1 in 12 not seeing the
+    // child): what visit timeliness is worked out from.
+    exec(series(
+        backend,
+        a.open,
+        &format!("n, CASE n % 4 WHEN 0 THEN 'assessment' WHEN 1 THEN 'cin' WHEN 2 THEN 'cp' ELSE 'lac' END, {T0} - (n % 700) * {DAY} + 20 * {DAY}"),
+        "INSERT INTO case_stages (case_id, stage, started_at)",
+    ))
+    .await?;
+    exec(series(
+        backend,
+        a.open * 36,
+        &format!(
+            "n, 1 + (n % {open}), 1 + (n % {open}), 1, {T0} - (n / {open}) * 10 * {DAY} - ((n % {open}) % 9) * {DAY}, CASE WHEN n % 12 = 0 THEN 'no_access' ELSE 'seen' END, {T0}",
+            open = a.open
+        ),
+        "INSERT INTO visits (id, case_id, person_id, by_staff_id, visited_at, outcome, recorded_at)",
+    ))
+    .await?;
     if backend == Backend::Postgres {
         exec("ANALYZE".into()).await?;
     }

@@ -31,6 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_escalation_ids"),
     migration!(6, "0006_outbox"),
     migration!(7, "0007_qualification"),
+    migration!(8, "0008_visits_seen"),
 ];
 
 /// An arbitrary constant naming safeguard's migration lock.

@@ -1914,17 +1914,33 @@ pub async fn deadline_facts(
             seen: vec![],
         });
     }
+    // One row per case with its visits listed: a year of visits is hundreds of thousands
+    // of rows for a service, far slower to fetch one by one.
+    let list = match store.backend() {
+        crate::Backend::Sqlite => "group_concat(v.visited_at, ',')",
+        crate::Backend::Postgres => "string_agg(CAST(v.visited_at AS TEXT), ',')",
+    };
     let visits_sql = format!(
-        "SELECT v.case_id, v.visited_at FROM visits v WHERE v.outcome IN ('seen', 'seen_alone') AND v.case_id IN (
+        "SELECT v.case_id, {list} AS seen FROM visits v WHERE v.outcome IN ('seen', 'seen_alone') AND v.case_id IN (
             SELECT cs.case_id FROM case_stages cs JOIN cases c ON c.id = cs.case_id
              WHERE cs.stage IN ('cin', 'cp', 'lac') AND (cs.ended_at IS NULL OR cs.ended_at >= $1){cf})
-          ORDER BY v.case_id, v.visited_at"
+          GROUP BY v.case_id"
     );
     let rows =
         sqlx::query(sqlx::AssertSqlSafe(visits_sql)).bind(to_micros(since)).bind(t).fetch_all(store.pool()).await?;
     let mut seen: std::collections::HashMap<i64, Vec<Timestamp>> = Default::default();
     for r in &rows {
-        seen.entry(r.try_get("case_id")?).or_default().push(from_micros(r.try_get("visited_at")?));
+        let listed: String = r.try_get("seen")?;
+        let mut times = listed
+            .split(',')
+            .map(|v| {
+                v.parse::<i64>()
+                    .map(from_micros)
+                    .map_err(|e| StoreError::Corrupt { table: "visits", detail: e.to_string() })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        times.sort_unstable();
+        seen.insert(r.try_get("case_id")?, times);
     }
     for (spell, case) in spells.iter_mut().zip(&case_of) {
         spell.seen = seen.get(case).cloned().unwrap_or_default();
