@@ -105,6 +105,41 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Person matching: find the people behind records.
+    Match {
+        #[command(subcommand)]
+        command: MatchCommand,
+    },
+}
+
+/// Parses a probability strictly between 0 and 1.
+fn probability(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        _ => Err(format!("must be a probability between 0 and 1 (such as 0.5), not {s:?}")),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum MatchCommand {
+    /// Group the records of a CSV into people: writes `record_id,person_id`.
+    ///
+    /// Columns (by header name, any order; others ignored): record_id, first_name
+    /// (or given_name), surname (or family_name), dob (or date_of_birth), sex, address,
+    /// town, postcode, nhs_number.
+    Dedupe {
+        /// The records to group.
+        input: std::path::PathBuf,
+        /// Where to write `record_id,person_id`.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Also write the scored pairs at or above the threshold here.
+        #[arg(long)]
+        pairs: Option<std::path::PathBuf>,
+        /// The match probability at which two records are the same person (default 0.5).
+        #[arg(long, value_parser = probability)]
+        threshold: Option<f64>,
+    },
 }
 
 /// How notifications leave: the mail server, links in emails, and retries.
@@ -267,6 +302,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Simulate { file, policy } => simulate(&file, policy.as_deref()).await,
         Command::Policy { command } => policy(command).await,
+        Command::Match { command: MatchCommand::Dedupe { input, out, pairs, threshold } } => {
+            safeguard::matching::dedupe(&input, &out, pairs.as_deref(), threshold).map(|_| ())
+        }
         Command::User {
             command: UserCommand::Add { db, login, name, role, agency, team, fte, password, qualified_on },
         } => {
