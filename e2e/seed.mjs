@@ -26,4 +26,9 @@ const pt = await call('POST', '/staff', token, {
   login: 'pt.north', name: 'Pat Parttime', role: 'social_worker', team: team.id, fte: 0.1, password,
 });
 await call('PUT', `/teams/${team.id}/leadership`, token, { team_manager: tm.id, service_manager: sm.id });
-console.log(JSON.stringify({ team: team.name, tm: tm.login, sw: sw.login, sm: sm.login, swName: sw.name, ptName: pt.name }));
+// A child already recorded, for the "who might this be?" test.
+const tmToken = (await call('POST', '/auth/token', null, { login: tm.login, password, name: 'e2e seed' })).token;
+const alfred = await call('POST', '/people', tmToken, {
+  given_name: 'Alfred', family_name: 'Scott', dob: '2011-03-04', dob_precision: 'known', sex: 'male',
+});
+console.log(JSON.stringify({ alfredId: alfred.id, team: team.name, tm: tm.login, sw: sw.login, sm: sm.login, swName: sw.name, ptName: pt.name }));

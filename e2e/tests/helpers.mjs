@@ -88,7 +88,14 @@ export async function makeReferral(page, { given, family, dob }) {
   await page.getByLabel('Date of birth').fill(dob);
   await page.getByLabel('Known', { exact: true }).check();
   await page.getByRole('button', { name: 'Send referral' }).click();
-  await page.waitForURL(/\/referrals\/\d+\?done=referral/);
+  // Someone like this child may already be recorded: these tests mean a new child.
+  const asked = page.getByText('Is this a child already recorded?');
+  await Promise.race([page.waitForURL(/\/referrals\/\d+\?done=referral/), asked.waitFor()]);
+  if (await asked.count()) {
+    await page.getByLabel('None of these: a new person').check();
+    await page.getByRole('button', { name: 'Send referral' }).click();
+    await page.waitForURL(/\/referrals\/\d+\?done=referral/);
+  }
   await banner(page, 'Referral recorded');
   return new URL(page.url()).pathname;
 }

@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod escalations;
 pub mod housekeeping;
 pub mod input;
+pub mod matching;
 pub mod notifications;
 pub mod people;
 pub mod practice;
@@ -104,6 +105,9 @@ pub struct Service {
     /// Statutory timeliness over 12 months, by team, as last worked out: it reads a year
     /// of referrals and changes slowly, so the caseload dashboard reuses it for a while.
     timeliness: Arc<std::sync::Mutex<caseloads::TimelinessCache>>,
+    /// Everyone recorded, indexed for "who might this be?", built on first use and kept
+    /// current from the store before each look-up.
+    people_index: Arc<std::sync::RwLock<Option<matching::PeopleIndex>>>,
 }
 
 impl std::fmt::Debug for Service {
@@ -123,6 +127,7 @@ impl Service {
             calendar,
             policy: Arc::new(std::sync::Mutex::new((0, Arc::new(Policy::default())))),
             timeliness: Arc::default(),
+            people_index: Arc::default(),
         }
     }
 

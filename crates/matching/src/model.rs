@@ -191,6 +191,15 @@ impl Model {
         }
     }
 
+    /// The reference model shipped with the crate, trained without labels on 100,000
+    /// synthetic UK people (`examples/train_reference.rs`): what a store with too few
+    /// people to learn from uses.
+    pub fn reference() -> Self {
+        // The file is part of the crate and checked by a test; a broken build falls back
+        // to the neutral model rather than failing a request.
+        serde_json::from_str(include_str!("../data/reference_model.json")).unwrap_or_else(|_| Self::untrained())
+    }
+
     /// A neutral starting model (used before training and for tiny data sets).
     pub fn untrained() -> Self {
         let m = (0..FIELDS).map(|fi| initial_m(LEVELS[fi].len())).collect::<Vec<_>>();

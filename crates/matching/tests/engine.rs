@@ -302,3 +302,19 @@ fn training_is_deterministic() {
     let s = quick();
     assert_eq!(matching::train(&records, &s), matching::train(&records, &s));
 }
+
+#[test]
+fn the_reference_model_finds_alfred_among_a_handful_of_people() {
+    let model = matching::Model::reference();
+    assert_ne!(serde_json::to_string(&model).unwrap(), serde_json::to_string(&matching::Model::untrained()).unwrap());
+    let people = [
+        rec("Alfred", "Scott", "2011-03-04", "M", "12 Elm Grove", "LS6 2AB"),
+        rec("Amelia", "Scott", "2013-06-01", "F", "12 Elm Grove", "LS6 2AB"),
+        rec("Oliver", "Smith", "2011-03-04", "M", "4 Mill Lane", "LS2 9JT"),
+    ];
+    let index = Index::from_records(model, people.iter().cloned().enumerate().map(|(i, r)| (i as u64, r)));
+    let found = index.candidates(&rec("Alfie", "Scot", "4/3/2011", "", "", ""), 5);
+    assert_eq!(found.first().map(|c| c.id), Some(0), "{found:#?}");
+    assert!(found[0].probability >= 0.5, "{}", found[0].probability);
+    assert!(found.iter().all(|c| c.id != 2 || c.probability < 0.5), "same birthday, different person: {found:#?}");
+}

@@ -171,8 +171,10 @@ app_test!(more_than_one_child_without_javascript, |app| async move {
     app.post_form("/referrals", Some(&cookie), &pairs(&fields)).await;
     assert_eq!(all_referrals(app).await[0].children.len(), 1);
 
-    // A second child's errors name that child.
+    // A second child's errors name that child. (Alfie Scott is recorded now, so the
+    // form asks whether this is him: the answer is someone new.)
     let mut fields = good(&app.team.0.to_string(), &csrf);
+    fields.extend([("children[0].checked", "1".to_string()), ("children[0].choice", "new".into())]);
     fields.extend([("children[1].given_name", "Bella".to_string()), ("children[1].dob_precision", "unknown".into())]);
     let before = app.audit_len().await;
     let r = app.post_form("/referrals", Some(&cookie), &pairs(&fields)).await;

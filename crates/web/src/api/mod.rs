@@ -51,6 +51,7 @@ api_routes! {
     GET "/openapi.json" => openapi,
     GET "/people" => people::search,
     POST "/people" => people::register,
+    POST "/people/match" => people::find_matches,
     GET "/people/{id}" => people::record,
     POST "/people/{id}/aliases" => people::add_alias,
     POST "/people/{id}/addresses" => people::add_address,

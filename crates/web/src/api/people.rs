@@ -26,6 +26,16 @@ pub async fn search(
     Ok(Json(state.svc.search_people(&actor, q.as_deref().unwrap_or_default()).await?))
 }
 
+/// `POST /people/match`: the people already recorded who may be the person described,
+/// most likely first, each with the evidence and the probability.
+pub async fn find_matches(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    ApiJson(input): ApiJson<commands::matching::MatchInput>,
+) -> Result<Json<Vec<commands::matching::PersonMatch>>, ApiError> {
+    Ok(Json(state.svc.match_people(&actor, &input, 5).await?))
+}
+
 /// `POST /people`: registers a person.
 pub async fn register(
     State(state): State<AppState>,

@@ -154,6 +154,10 @@ async fn list(
 #[derive(Debug, Clone, Default)]
 struct RawChild {
     person_id: String,
+    /// After the check for existing records: a person's id, or `new`.
+    choice: String,
+    /// The existing records were looked for (and any found were shown).
+    checked: bool,
     given_name: String,
     family_name: String,
     dob: String,
@@ -185,7 +189,21 @@ impl RawChild {
             "sex" => self.sex = value,
             "nhs_number" => self.nhs_number = value,
             "upn" => self.upn = value,
+            "choice" => self.choice = value,
+            "checked" => self.checked = !value.trim().is_empty(),
             _ => {}
+        }
+    }
+
+    /// What was typed, for "who might this be?".
+    fn match_input(&self) -> commands::matching::MatchInput {
+        commands::matching::MatchInput {
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            dob: self.dob.clone(),
+            sex: self.sex.clone(),
+            nhs_number: self.nhs_number.clone(),
+            ..Default::default()
         }
     }
 
@@ -291,6 +309,10 @@ struct ChildForm {
     sex: Field,
     nhs_number: Field,
     upn: Field,
+    /// People already recorded who may be this child, with "a new person", once looked for.
+    matches: Vec<Choice>,
+    choice: Field,
+    checked: bool,
 }
 
 #[derive(askama::Template)]
@@ -314,14 +336,56 @@ struct NewPage {
     can_add_child: bool,
 }
 
+/// The people who may be each child (empty where none were looked for or found).
+type Matches = Vec<Vec<commands::matching::PersonMatch>>;
+
+/// A possible match as a radio option: who, how likely, and the evidence.
+fn match_choice(m: &commands::matching::PersonMatch) -> Choice {
+    let p = &m.person;
+    let dob = match p.dob {
+        domain::person::DateOfBirth::Known(d) | domain::person::DateOfBirth::Estimated(d) => d.to_string(),
+        domain::person::DateOfBirth::Unknown => "date of birth not known".into(),
+    };
+    let label = format!(
+        "{}, {} ({}): {}% likely the same person",
+        p.full_name(),
+        dob,
+        p.id.reference(),
+        (m.probability * 100.0).round()
+    );
+    let mut evidence: Vec<String> = m.explanation.fields.iter().map(|f| f.text.clone()).collect();
+    if let Some(d) = &m.explanation.different_people {
+        evidence.push(format!("but: {d}"));
+    }
+    Choice::with_hint(p.id.0.to_string(), label, evidence.join("; "))
+}
+
 async fn new_page(
     state: &AppState,
     user: &PageUser,
     raw: &RawReferral,
     errors: FormErrors,
 ) -> Result<NewPage, PageError> {
+    new_page_with(state, user, raw, errors, &vec![]).await
+}
+
+async fn new_page_with(
+    state: &AppState,
+    user: &PageUser,
+    raw: &RawReferral,
+    errors: FormErrors,
+    found: &Matches,
+) -> Result<NewPage, PageError> {
     let mut children = vec![];
     for (i, c) in raw.children.iter().enumerate() {
+        let mut matches: Vec<Choice> = found.get(i).map(|ms| ms.iter().map(match_choice).collect()).unwrap_or_default();
+        if !matches.is_empty() {
+            matches.push(Choice::with_hint(
+                "new",
+                "None of these: a new person",
+                "Record the child from the details above",
+            ));
+        }
         let name = |f: &str| format!("children[{i}].{f}");
         let field = |f: &str, v: &str| Field::new(name(f), v, &errors);
         let person_label = match c.person_id.trim().parse::<i64>() {
@@ -348,6 +412,9 @@ async fn new_page(
             sex: field("sex", &c.sex),
             nhs_number: field("nhs_number", &c.nhs_number),
             upn: field("upn", &c.upn),
+            choice: field("choice", &c.choice),
+            checked: c.checked || !matches.is_empty(),
+            matches,
         });
     }
     Ok(NewPage {
@@ -429,6 +496,45 @@ async fn create(
         }
     }
     raw.children = kept;
+    // Practice staff are shown the people already recorded who may be each child, and
+    // say who it is (or that it is someone new) before anything is recorded. Partner
+    // agencies are never shown anyone else's record.
+    if domain::authz::permits(user.actor.role, Action::ViewChildRecords) {
+        let mut found: Matches = vec![];
+        let mut errors = FormErrors::default();
+        let mut ask = false;
+        for (i, c) in raw.children.iter_mut().enumerate() {
+            let mut here = vec![];
+            if c.person_id.trim().is_empty() {
+                match c.choice.trim() {
+                    "new" => {}
+                    "" => {
+                        here = look_up(&state, &user, c).await?;
+                        if !here.is_empty() {
+                            // Shown them already and chose nothing: say so beside the choice.
+                            if c.checked {
+                                errors.0.push(domain::FieldError::new(
+                                    format!("children[{i}].choice"),
+                                    "say whether the child is one of the people listed or a new person",
+                                ));
+                            }
+                            ask = true;
+                        }
+                        c.checked = true;
+                    }
+                    chosen => c.person_id = chosen.to_string(),
+                }
+            }
+            found.push(here);
+        }
+        if ask {
+            return if errors.any() {
+                Ok(render_invalid(&new_page_with(&state, &user, &raw, errors, &found).await?))
+            } else {
+                Ok(render(&new_page_with(&state, &user, &raw, errors, &found).await?))
+            };
+        }
+    }
     match state.svc.create_referral(&user.actor, &raw.input()).await {
         Ok(id) => Ok(see_other(&format!("/referrals/{}?done=referral", id.0))),
         Err(e) => {
@@ -444,6 +550,23 @@ async fn create(
         }
     }
 }
+
+/// The people already recorded who may be the child typed in (none when too little was
+/// typed to look).
+async fn look_up(
+    state: &AppState,
+    user: &PageUser,
+    c: &RawChild,
+) -> Result<Vec<commands::matching::PersonMatch>, PageError> {
+    match state.svc.match_people(&user.actor, &c.match_input(), 5).await {
+        Ok(found) => Ok(found.into_iter().filter(|m| m.probability >= OFFER_FROM).collect()),
+        Err(commands::CommandError::Rejected(domain::Rejection::Invalid(_))) => Ok(vec![]),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Possible matches at least this likely interrupt the referral to ask.
+const OFFER_FROM: f64 = 0.2;
 
 // ------------------------------------------------------------------ one referral
 

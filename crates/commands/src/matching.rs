@@ -1,0 +1,149 @@
+//! "Who might this be?": the people already recorded who may be the person someone is
+//! about to record, ranked, each with the evidence for and against.
+//!
+//! The engine is the pure `matching` crate. Its index of everyone in the store lives in
+//! the [`Service`], is built on first use and, before every look-up, takes in the people
+//! recorded (or given a new address) since — by any server sharing the database.
+
+use crate::{Result, Service};
+use domain::Rejection;
+use domain::authz::{Action, Actor, require};
+use domain::ids::PersonId;
+use serde::{Deserialize, Serialize};
+use store::query::{self, MatchingMark, MatchingRow};
+
+/// A store holding at least this many people trains its own model; a smaller one uses
+/// the reference model shipped with the engine.
+pub const TRAIN_FROM: usize = 2_000;
+
+/// Candidates below this probability are not worth a person's attention.
+pub const SHOW_FROM: f64 = 0.05;
+
+/// The index of everyone recorded, and how far it has read the store.
+pub struct PeopleIndex {
+    index: ::matching::Index<i64>,
+    mark: MatchingMark,
+}
+
+/// What someone knows about a person, as typed: any field may be empty.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MatchInput {
+    /// Given name.
+    #[serde(default)]
+    pub given_name: String,
+    /// Family name.
+    #[serde(default)]
+    pub family_name: String,
+    /// Date of birth: `2011-03-04`, `4/3/2011` (day first) or `20110304`.
+    #[serde(default)]
+    pub dob: String,
+    /// `male`, `female` or empty.
+    #[serde(default)]
+    pub sex: String,
+    /// House number and street.
+    #[serde(default)]
+    pub address: String,
+    /// Town.
+    #[serde(default)]
+    pub town: String,
+    /// Postcode, any spacing.
+    #[serde(default)]
+    pub postcode: String,
+    /// NHS number, any spacing.
+    #[serde(default)]
+    pub nhs_number: String,
+}
+
+impl MatchInput {
+    fn record(&self) -> ::matching::Record {
+        ::matching::Record {
+            first_name: self.given_name.clone(),
+            surname: self.family_name.clone(),
+            dob: self.dob.clone(),
+            sex: self.sex.clone(),
+            address: self.address.clone(),
+            town: self.town.clone(),
+            postcode: self.postcode.clone(),
+            nhs_number: self.nhs_number.clone(),
+        }
+    }
+}
+
+/// A person who may be the one described, with why.
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonMatch {
+    /// Who.
+    pub person: query::PersonView,
+    /// How likely they are the same person (0–1).
+    pub probability: f64,
+    /// Which details agreed or differed, how strongly, and the resulting probability.
+    pub explanation: ::matching::Explanation,
+}
+
+fn record_of(row: &MatchingRow) -> ::matching::Record {
+    let (address, town, postcode) = row.address.clone().unwrap_or_default();
+    ::matching::Record {
+        first_name: row.given_name.clone(),
+        surname: row.family_name.clone(),
+        dob: row.dob.clone().unwrap_or_default(),
+        sex: row.sex.clone(),
+        address,
+        town: town.unwrap_or_default(),
+        postcode: postcode.unwrap_or_default(),
+        nhs_number: row.nhs_number.clone().unwrap_or_default(),
+    }
+}
+
+impl Service {
+    /// The people already recorded who may be the person described, most likely first
+    /// (at most `limit`). Practice staff only: a partner agency's referral is never
+    /// shown anyone else's record.
+    pub async fn match_people(&self, actor: &Actor, input: &MatchInput, limit: usize) -> Result<Vec<PersonMatch>> {
+        require(actor, Action::ViewChildRecords)?;
+        if [&input.given_name, &input.family_name, &input.nhs_number].iter().all(|s| s.trim().is_empty()) {
+            return Err(Rejection::invalid("family_name", "enter a name or an NHS number to look for").into());
+        }
+        self.refresh_people_index().await?;
+        let found = {
+            let guard = self.people_index.read().unwrap_or_else(|p| p.into_inner());
+            let Some(people) = guard.as_ref() else { return Ok(vec![]) };
+            people.index.candidates(&input.record(), limit.clamp(1, 20))
+        };
+        let mut out = Vec::with_capacity(found.len());
+        for c in found.into_iter().filter(|c| c.probability >= SHOW_FROM) {
+            // Someone removed since the index read them is simply not offered.
+            if let Some(person) = query::person(self.store(), PersonId(c.id)).await? {
+                out.push(PersonMatch { person, probability: c.probability, explanation: c.explanation });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Builds the index on first use; afterwards takes in whoever was recorded (or given
+    /// a new address) since it last read the store.
+    async fn refresh_people_index(&self) -> Result<()> {
+        let mark = self.people_index.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|p| p.mark);
+        let (rows, next) = query::people_for_matching(self.store(), mark.unwrap_or_default()).await?;
+        let mut guard = self.people_index.write().unwrap_or_else(|p| p.into_inner());
+        match guard.as_mut() {
+            Some(people) => {
+                // Another request may have read further meanwhile; replaying is harmless.
+                for row in &rows {
+                    people.index.upsert(row.id.0, &record_of(row));
+                }
+                people.mark = next.furthest(people.mark);
+            }
+            None => {
+                let records: Vec<_> = rows.iter().map(|r| (r.id.0, record_of(r))).collect();
+                let model = if records.len() >= TRAIN_FROM {
+                    let sample: Vec<_> = records.iter().map(|(_, r)| r.clone()).collect();
+                    ::matching::train(&sample, &::matching::TrainSettings::default())
+                } else {
+                    ::matching::Model::reference()
+                };
+                *guard = Some(PeopleIndex { index: ::matching::Index::from_records(model, records), mark: next });
+            }
+        }
+        Ok(())
+    }
+}
