@@ -140,6 +140,18 @@ enum MatchCommand {
         #[arg(long, value_parser = probability)]
         threshold: Option<f64>,
     },
+    /// List the people recorded more than once in the store, most likely first:
+    /// `person_a,person_b,name_a,name_b,probability,evidence`.
+    Store {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Write the pairs here instead of to standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// The match probability at which two records are the same person (default 0.5).
+        #[arg(long, value_parser = probability)]
+        threshold: Option<f64>,
+    },
 }
 
 /// How notifications leave: the mail server, links in emails, and retries.
@@ -304,6 +316,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Policy { command } => policy(command).await,
         Command::Match { command: MatchCommand::Dedupe { input, out, pairs, threshold } } => {
             safeguard::matching::dedupe(&input, &out, pairs.as_deref(), threshold).map(|_| ())
+        }
+        Command::Match { command: MatchCommand::Store { db, out, threshold } } => {
+            let store = Store::open(&db.db).await.with_context(|| format!("opening {}", db.db))?;
+            safeguard::matching::store_duplicates(&store, out.as_deref(), threshold).await.map(|_| ())
         }
         Command::User {
             command: UserCommand::Add { db, login, name, role, agency, team, fte, password, qualified_on },

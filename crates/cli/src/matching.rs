@@ -71,6 +71,71 @@ impl Progress {
     }
 }
 
+/// Finds the people recorded more than once in `store`: every pair of records at or
+/// above `threshold` (default 0.5) that are not clearly different people, written as CSV
+/// (`person_a,person_b,name_a,name_b,probability,evidence`) to `out` or stdout, most
+/// likely first. Returns how many pairs it found.
+pub async fn store_duplicates(
+    store: &store::Store,
+    out: Option<&Path>,
+    threshold: Option<f64>,
+) -> anyhow::Result<usize> {
+    let start = Instant::now();
+    let mut settings = Settings::default();
+    if let Some(t) = threshold {
+        settings.threshold = t;
+    }
+    let (rows, _) = store::query::people_for_matching(store, Default::default()).await?;
+    let records: Vec<matching::Record> = rows.iter().map(commands::matching::record_of).collect();
+    let mut progress = Progress::new();
+    let prepped = matching::Prepped::new(&records);
+    // The same model choice as the service's index: its own when the store is big enough.
+    let model = if records.len() >= commands::matching::TRAIN_FROM {
+        prepped.train(&settings.train)
+    } else {
+        matching::Model::reference()
+    };
+    let result =
+        matching::run_with_model(&prepped, model, &settings, |stage, done, total| progress.update(stage, done, total));
+    progress.finish();
+    let mut pairs = result.pairs.clone();
+    pairs.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    let mut w: Box<dyn std::io::Write> = match out {
+        Some(path) => {
+            Box::new(BufWriter::new(File::create(path).with_context(|| format!("creating {}", path.display()))?))
+        }
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut csv = csv::Writer::from_writer(&mut w);
+    csv.write_record(["person_a", "person_b", "name_a", "name_b", "probability", "evidence"])?;
+    for pair in &pairs {
+        let (a, b) = (&rows[pair.left as usize], &rows[pair.right as usize]);
+        let evidence = prepped
+            .explain(&result.model, pair.left as usize, pair.right as usize)
+            .map(|e| e.fields.iter().map(|f| f.text.clone()).collect::<Vec<_>>().join("; "))
+            .unwrap_or_default();
+        csv.write_record([
+            a.id.reference(),
+            b.id.reference(),
+            format!("{} {}", a.given_name, a.family_name),
+            format!("{} {}", b.given_name, b.family_name),
+            format!("{:.4}", pair.probability),
+            evidence,
+        ])?;
+    }
+    csv.flush()?;
+    drop(csv);
+    w.flush()?;
+    eprintln!(
+        "{} people recorded → {} pairs likely to be the same person (p ≥ {}) in {:.1} s",
+        rows.len(),
+        pairs.len(),
+        settings.threshold,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(pairs.len())
+}
+
 /// Reads `input` (the bulk CSV format; `cluster_id`/`household_id` columns are ignored),
 /// de-duplicates it and writes `record_id,person_id` to `out`, and the matching pairs to
 /// `pairs` if given. `threshold` defaults to the engine's own (0.5).

@@ -76,3 +76,60 @@ fn the_bulk_command_groups_records_into_people_and_keeps_twins_apart() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("must be a probability between 0 and 1"));
     assert!(!dir.path().join("never.csv").exists());
 }
+
+/// `safeguard match store` lists the people recorded twice (a nickname, a typo, a date
+/// written the other way round) and never twins.
+#[tokio::test]
+async fn the_store_command_lists_people_recorded_twice_but_not_twins() {
+    use commands::{Caller, Config, Service};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("store.db").to_string_lossy().to_string();
+    let store = store::Store::open(&db).await.unwrap();
+    let svc = Service::new(store.clone(), std::sync::Arc::new(domain::clock::SystemClock), Config::default());
+    let team =
+        svc.create_team(Caller::System("test"), &commands::staff::TeamInput { name: "North".into() }).await.unwrap();
+    let input = commands::staff::StaffInput {
+        login: "tm1".into(),
+        name: "Tara".into(),
+        role: "team_manager".into(),
+        team: Some(team.0),
+        password: "correct horse battery".into(),
+        ..Default::default()
+    };
+    svc.add_staff(Caller::System("test"), &input).await.unwrap();
+    let tm = svc.sign_in("tm1", "correct horse battery").await.unwrap().actor;
+    let person = |given: &str, family: &str, dob: &str, sex: &str| domain::person::PersonInput {
+        given_name: given.into(),
+        family_name: family.into(),
+        dob: Some(dob.into()),
+        sex: Some(sex.into()),
+        ..Default::default()
+    };
+    let alfred = svc.register_person(&tm, &person("Alfred", "Scott", "2011-03-04", "male")).await.unwrap();
+    let alfie = svc.register_person(&tm, &person("Alfie", "Scot", "2011-03-04", "male")).await.unwrap();
+    let lily = svc.register_person(&tm, &person("Lily", "Hart", "2016-09-09", "female")).await.unwrap();
+    let leo = svc.register_person(&tm, &person("Leo", "Hart", "2016-09-09", "male")).await.unwrap();
+    for (given, family, dob) in
+        [("Maya", "Patel", "2012-05-05"), ("Oscar", "Brown", "2009-11-23"), ("Ruby", "Khan", "2015-02-14")]
+    {
+        svc.register_person(&tm, &person(given, family, dob, "female")).await.unwrap();
+    }
+    store.close().await;
+    let out = dir.path().join("pairs.csv");
+    let run = Command::new(env!("CARGO_BIN_EXE_safeguard"))
+        .args(["match", "store", "--db", &db, "--out"])
+        .arg(&out)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("person_a,person_b,name_a,name_b,probability,evidence"));
+    let pairs: Vec<&str> = lines.collect();
+    assert_eq!(pairs.len(), 1, "{csv}");
+    let (a, b) = (alfred.reference(), alfie.reference());
+    assert!(pairs[0].starts_with(&format!("{a},{b},")) || pairs[0].starts_with(&format!("{b},{a},")), "{csv}");
+    assert!(pairs[0].contains("first name: nickname (Alfred ↔ Alfie)"), "{csv}");
+    assert!(!csv.contains(&lily.reference()) && !csv.contains(&leo.reference()), "twins are two people: {csv}");
+}

@@ -80,7 +80,8 @@ pub struct PersonMatch {
     pub explanation: ::matching::Explanation,
 }
 
-fn record_of(row: &MatchingRow) -> ::matching::Record {
+/// A stored person as the matching engine reads them.
+pub fn record_of(row: &MatchingRow) -> ::matching::Record {
     let (address, town, postcode) = row.address.clone().unwrap_or_default();
     ::matching::Record {
         first_name: row.given_name.clone(),
