@@ -38,7 +38,13 @@ pub fn start(svc: Service, couriers: Couriers) -> Workers {
         tasks: vec![
             tokio::spawn(sweeper(svc.clone(), swept.clone())),
             tokio::spawn(notifier(svc.clone(), couriers, swept)),
-            tokio::spawn(housekeeper(svc, holder)),
+            tokio::spawn(housekeeper(svc.clone(), holder)),
+            tokio::spawn(async move {
+                // "Who might this be?" is ready before the first referral is typed.
+                if let Err(e) = svc.prepare_people_index().await {
+                    tracing::error!(error = %e, "building the people index failed; it is built at the first look-up");
+                }
+            }),
         ],
     }
 }

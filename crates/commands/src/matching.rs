@@ -120,21 +120,20 @@ impl Service {
         Ok(out)
     }
 
+    /// Builds the index of everyone recorded now rather than at the first look-up (the
+    /// server does this as it starts; training on a large store takes a moment).
+    pub async fn prepare_people_index(&self) -> Result<()> {
+        self.refresh_people_index().await
+    }
+
     /// Builds the index on first use; afterwards takes in whoever was recorded (or given
     /// a new address) since it last read the store.
     async fn refresh_people_index(&self) -> Result<()> {
         let mark = self.people_index.read().unwrap_or_else(|p| p.into_inner()).as_ref().map(|p| p.mark);
         let (rows, next) = query::people_for_matching(self.store(), mark.unwrap_or_default()).await?;
-        let mut guard = self.people_index.write().unwrap_or_else(|p| p.into_inner());
-        match guard.as_mut() {
-            Some(people) => {
-                // Another request may have read further meanwhile; replaying is harmless.
-                for row in &rows {
-                    people.index.upsert(row.id.0, &record_of(row));
-                }
-                people.mark = next.furthest(people.mark);
-            }
-            None => {
+        if mark.is_none() {
+            // Training and indexing are CPU work: off the async threads, outside the lock.
+            let building = tokio::task::spawn_blocking(move || {
                 let records: Vec<_> = rows.iter().map(|r| (r.id.0, record_of(r))).collect();
                 let model = if records.len() >= TRAIN_FROM {
                     let sample: Vec<_> = records.iter().map(|(_, r)| r.clone()).collect();
@@ -142,8 +141,27 @@ impl Service {
                 } else {
                     ::matching::Model::reference()
                 };
-                *guard = Some(PeopleIndex { index: ::matching::Index::from_records(model, records), mark: next });
+                PeopleIndex { index: ::matching::Index::from_records(model, records), mark: next }
+            });
+            // The engine does not panic on any input; if it ever did, so does this request.
+            let built = match building.await {
+                Ok(built) => built,
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            };
+            let mut guard = self.people_index.write().unwrap_or_else(|p| p.into_inner());
+            // Another request may have built it meanwhile; either is current to `next`.
+            if guard.is_none() {
+                *guard = Some(built);
             }
+            return Ok(());
+        }
+        let mut guard = self.people_index.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(people) = guard.as_mut() {
+            // Another request may have read further meanwhile; replaying is harmless.
+            for row in &rows {
+                people.index.upsert(row.id.0, &record_of(row));
+            }
+            people.mark = next.furthest(people.mark);
         }
         Ok(())
     }
