@@ -30,7 +30,8 @@ impl Drop for Workers {
     }
 }
 
-/// Starts the sweeper, the notifier and housekeeping for `svc`.
+/// Starts the sweeper, the notifier and housekeeping for `svc`, and builds its index of
+/// people for matching.
 pub fn start(svc: Service, couriers: Couriers) -> Workers {
     let swept = Arc::new(Notify::new());
     let holder = format!("{}:{}", hostname(), std::process::id());
