@@ -31,16 +31,21 @@ async fn staff(svc: &Service, login: &str, role: &str, team: TeamId, fte: f64) -
     svc.sign_in(login, PASSWORD).await.unwrap().actor
 }
 
-/// Opens a case for a new child and allocates it to `worker` (over the cap with a reason).
-async fn case_for(svc: &Service, tm: &Actor, team: TeamId, worker: StaffId, i: usize) -> CaseId {
+/// Refers a new child and decides on an assessment: their (unallocated) case.
+async fn open_for_assessment(svc: &Service, tm: &Actor, team: TeamId, given: &str, family: &str, dob: &str) -> CaseId {
     let input: ReferralInput = serde_json::from_value(serde_json::json!({
         "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
-        "children": [{"given_name": "Child", "family_name": format!("Number {i}"), "dob": "2015-01-01"}]
+        "children": [{"given_name": given, "family_name": family, "dob": dob}]
     }))
     .unwrap();
     let r = svc.create_referral(tm, &input).await.unwrap();
     let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
-    let case = svc.decide_referral(tm, r, &decision).await.unwrap().opened[0];
+    svc.decide_referral(tm, r, &decision).await.unwrap().opened[0]
+}
+
+/// Opens a case for a new child and allocates it to `worker` (over the cap with a reason).
+async fn case_for(svc: &Service, tm: &Actor, team: TeamId, worker: StaffId, i: usize) -> CaseId {
+    let case = open_for_assessment(svc, tm, team, "Child", &format!("Number {i}"), "2015-01-01").await;
     let allocation = AllocationInput { worker: Some(worker.0), override_reason: Some("no one else is free".into()) };
     svc.allocate(tm, case, &allocation).await.unwrap();
     case
@@ -71,14 +76,7 @@ store_test!(the_dashboard_shows_loads_the_gap_and_the_forecast, |store| async mo
             }
         }
     }
-    let input: ReferralInput = serde_json::from_value(serde_json::json!({
-        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
-        "children": [{"given_name": "Waiting", "family_name": "Child", "dob": "2015-01-01"}]
-    }))
-    .unwrap();
-    let r = svc.create_referral(&tm, &input).await.unwrap();
-    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
-    svc.decide_referral(&tm, r, &decision).await.unwrap();
+    open_for_assessment(&svc, &tm, team, "Waiting", "Child", "2015-01-01").await;
 
     // One referral decided two days late (no further action: no case).
     let input: ReferralInput = serde_json::from_value(serde_json::json!({
@@ -172,14 +170,7 @@ store_test!(allocation_weighs_the_case_by_its_stage, |store| async move {
     svc.set_policy(Caller::System("test"), &policy).await.unwrap();
     case_for(&svc, &tm, team, sw.staff, 1).await; // load 2 of 3 (given with a reason anyway)
     // A second child being assessed would make 4 > 3: refused without a reason.
-    let input: ReferralInput = serde_json::from_value(serde_json::json!({
-        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
-        "children": [{"given_name": "Second", "family_name": "Child", "dob": "2015-01-01"}]
-    }))
-    .unwrap();
-    let r = svc.create_referral(&tm, &input).await.unwrap();
-    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
-    let case = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    let case = open_for_assessment(&svc, &tm, team, "Second", "Child", "2015-01-01").await;
     match svc.allocate(&tm, case, &AllocationInput { worker: Some(sw.staff.0), override_reason: None }).await {
         Err(CommandError::Rejected(Rejection::Invalid(errors))) => {
             assert_eq!(errors[0].field, "override_reason");
@@ -322,14 +313,7 @@ store_test!(candidates_are_ranked_family_first_then_present_then_room, |store| a
     let sister = store::query::case(store, sister_case.unwrap()).await.unwrap().unwrap().child.id;
     let absence = commands::escalations::AbsenceInput { until: Some("2026-03-20T09:00:00Z".into()) };
     svc.set_absence(Caller::Staff(&tm), away.staff, &absence).await.unwrap();
-    let input: ReferralInput = serde_json::from_value(serde_json::json!({
-        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
-        "children": [{"given_name": "Younger", "family_name": "Brother", "dob": "2017-01-01"}]
-    }))
-    .unwrap();
-    let r = svc.create_referral(&tm, &input).await.unwrap();
-    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
-    let case = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    let case = open_for_assessment(&svc, &tm, team, "Younger", "Brother", "2017-01-01").await;
     let brother = store::query::case(store, case).await.unwrap().unwrap().child.id;
     let names = |c: &[commands::views::Candidate]| c.iter().map(|c| c.worker.name.clone()).collect::<Vec<_>>();
 
@@ -383,14 +367,7 @@ store_test!(brothers_and_sisters_held_by_one_worker_count_as_one_case_when_the_p
     assert_eq!((row.open_cases, row.load), (3, 2.0));
 
     // A fourth brother: she holds the family, so he adds 0.5 (to 2.5), no reason needed.
-    let input: ReferralInput = serde_json::from_value(serde_json::json!({
-        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
-        "children": [{"given_name": "Dan", "family_name": "Shared", "dob": "2019-01-01"}]
-    }))
-    .unwrap();
-    let r = svc.create_referral(&tm, &input).await.unwrap();
-    let decision = DecisionInput { decision: "assessment".into(), reason: "assess".into() };
-    let dan = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    let dan = open_for_assessment(&svc, &tm, team, "Dan", "Shared", "2019-01-01").await;
     let dan_p = child(dan).await;
     let rel = commands::people::RelationshipInput { related: Some(dan_p.0), kind: "parent".into() };
     svc.add_relationship(&tm, parent, &rel).await.unwrap();
@@ -400,13 +377,7 @@ store_test!(brothers_and_sisters_held_by_one_worker_count_as_one_case_when_the_p
     assert_eq!((mine.siblings_held, mine.adds), (2, 0.5));
     svc.allocate(&tm, dan, &AllocationInput { worker: Some(small.staff.0), override_reason: None }).await.unwrap();
     // An unrelated child weighs 1 in full: 3.5 > 3, refused without a reason.
-    let input: ReferralInput = serde_json::from_value(serde_json::json!({
-        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
-        "children": [{"given_name": "Eve", "family_name": "Other", "dob": "2016-01-01"}]
-    }))
-    .unwrap();
-    let r = svc.create_referral(&tm, &input).await.unwrap();
-    let eve = svc.decide_referral(&tm, r, &decision).await.unwrap().opened[0];
+    let eve = open_for_assessment(&svc, &tm, team, "Eve", "Other", "2016-01-01").await;
     match svc.allocate(&tm, eve, &AllocationInput { worker: Some(small.staff.0), override_reason: None }).await {
         Err(CommandError::Rejected(Rejection::Invalid(errors))) => {
             assert!(errors[0].message.contains("caseload of 3.5 against a cap of 3"), "{}", errors[0].message);
