@@ -575,6 +575,8 @@ struct ReferralChild {
     id: i64,
     name: String,
     case: Option<OpenCase>,
+    /// Others already recorded who may be this child (practice staff): link, who, evidence.
+    possibly: Vec<(i64, String, String)>,
 }
 
 /// A child's open case, as the referral page shows it.
@@ -659,7 +661,8 @@ async fn show(
         } else {
             None
         };
-        children.push(ReferralChild { id: c.id.0, name: c.name.clone(), case });
+        let possibly = if practice { possibly_also(&state, actor, c.id).await? } else { vec![] };
+        children.push(ReferralChild { id: c.id.0, name: c.name.clone(), case, possibly });
     }
     let page = ShowPage {
         layout: Layout::load(&state, &user, "/referrals").await?.with_notice(q.done.as_deref()),
@@ -670,6 +673,37 @@ async fn show(
         practice,
     };
     Ok(render(&page))
+}
+
+/// The other people recorded who are likely (p ≥ 0.5) to be `child` — the same child
+/// recorded twice, say from a partner's referral typed differently — with the evidence.
+async fn possibly_also(
+    state: &AppState,
+    actor: &domain::authz::Actor,
+    child: PersonId,
+) -> Result<Vec<(i64, String, String)>, PageError> {
+    let p = state.svc.person(actor, child).await?;
+    let dob = match p.dob {
+        domain::person::DateOfBirth::Known(d) | domain::person::DateOfBirth::Estimated(d) => d.to_string(),
+        domain::person::DateOfBirth::Unknown => String::new(),
+    };
+    let input = commands::matching::MatchInput {
+        given_name: p.given_name.clone(),
+        family_name: p.family_name.clone(),
+        dob,
+        sex: p.sex.code().to_string(),
+        nhs_number: p.nhs_number.clone().unwrap_or_default(),
+        ..Default::default()
+    };
+    let found = state.svc.match_people(actor, &input, 5).await?;
+    Ok(found
+        .iter()
+        .filter(|m| m.person.id != child && m.probability >= 0.5)
+        .map(|m| {
+            let c = match_choice(m);
+            (m.person.id.0, c.label, c.hint)
+        })
+        .collect())
 }
 
 // ------------------------------------------------------------------ the decision
