@@ -19,9 +19,11 @@ pub const TRAIN_FROM: usize = 2_000;
 /// Candidates below this probability are not worth a person's attention.
 pub const SHOW_FROM: f64 = 0.05;
 
-/// The index of everyone recorded, and how far it has read the store.
+/// The index of everyone recorded (each person under their name, and again under each
+/// other name they are known by: `(person, 0)`, `(person, 1)`…), and how far it has read
+/// the store.
 pub struct PeopleIndex {
-    index: ::matching::Index<i64>,
+    index: ::matching::Index<(i64, u32)>,
     mark: MatchingMark,
 }
 
@@ -80,7 +82,21 @@ pub struct PersonMatch {
     pub explanation: ::matching::Explanation,
 }
 
-/// A stored person as the matching engine reads them.
+/// Every record the index holds for a stored person: their name, then each other name.
+fn records_of(row: &MatchingRow) -> Vec<((i64, u32), ::matching::Record)> {
+    let main = record_of(row);
+    let mut out = vec![((row.id.0, 0), main.clone())];
+    for (k, (given, family)) in row.aliases.iter().enumerate() {
+        let n = u32::try_from(k + 1).unwrap_or(u32::MAX);
+        out.push((
+            (row.id.0, n),
+            ::matching::Record { first_name: given.clone(), surname: family.clone(), ..main.clone() },
+        ));
+    }
+    out
+}
+
+/// A stored person as the matching engine reads them (under their own name).
 pub fn record_of(row: &MatchingRow) -> ::matching::Record {
     let (address, town, postcode) = row.address.clone().unwrap_or_default();
     ::matching::Record {
@@ -108,12 +124,18 @@ impl Service {
         let found = {
             let guard = self.people_index.read().unwrap_or_else(|p| p.into_inner());
             let Some(people) = guard.as_ref() else { return Ok(vec![]) };
-            people.index.candidates(&input.record(), limit.clamp(1, 20))
+            // Room for a person found under several of their names.
+            people.index.candidates(&input.record(), limit.clamp(1, 20) * 3)
         };
-        let mut out = Vec::with_capacity(found.len());
+        let mut out: Vec<PersonMatch> = Vec::with_capacity(limit);
+        let mut seen = std::collections::HashSet::new();
         for c in found.into_iter().filter(|c| c.probability >= SHOW_FROM) {
+            // Ranked best first: a person's best name speaks for them.
+            if out.len() == limit.clamp(1, 20) || !seen.insert(c.id.0) {
+                continue;
+            }
             // Someone removed since the index read them is simply not offered.
-            if let Some(person) = query::person(self.store(), PersonId(c.id)).await? {
+            if let Some(person) = query::person(self.store(), PersonId(c.id.0)).await? {
                 out.push(PersonMatch { person, probability: c.probability, explanation: c.explanation });
             }
         }
@@ -134,9 +156,10 @@ impl Service {
         if mark.is_none() {
             // Training and indexing are CPU work: off the async threads, outside the lock.
             let building = tokio::task::spawn_blocking(move || {
-                let records: Vec<_> = rows.iter().map(|r| (r.id.0, record_of(r))).collect();
-                let model = if records.len() >= TRAIN_FROM {
-                    let sample: Vec<_> = records.iter().map(|(_, r)| r.clone()).collect();
+                let records: Vec<_> = rows.iter().flat_map(records_of).collect();
+                let model = if rows.len() >= TRAIN_FROM {
+                    // Trained on each person once, under their own name.
+                    let sample: Vec<_> = rows.iter().map(record_of).collect();
                     ::matching::train(&sample, &::matching::TrainSettings::default())
                 } else {
                     ::matching::Model::reference()
@@ -159,7 +182,9 @@ impl Service {
         if let Some(people) = guard.as_mut() {
             // Another request may have read further meanwhile; replaying is harmless.
             for row in &rows {
-                people.index.upsert(row.id.0, &record_of(row));
+                for (key, record) in records_of(row) {
+                    people.index.upsert(key, &record);
+                }
             }
             people.mark = next.furthest(people.mark);
         }

@@ -76,6 +76,38 @@ app_test!(the_api_offers_alfred_for_alfie_with_the_evidence, |app| async move {
         )
         .await;
     assert_eq!(r.json()[0]["person"]["id"], zofia.0, "{}", r.body);
+    // Another name she is known by, added after the index was built, finds her too.
+    let input = domain::person::PersonInput {
+        given_name: "Mia".into(),
+        family_name: "Jones".into(),
+        dob: Some("2014-06-06".into()),
+        sex: Some("female".into()),
+        ..Default::default()
+    };
+    let mia = app.svc.register_person(&app.tm, &input).await.unwrap();
+    let ask =
+        serde_json::json!({"given_name": "Amelia", "family_name": "Barker", "dob": "06/06/2014", "sex": "female"});
+    let r = app.api(Method::POST, "/api/v1/people/match", Some(&sw), Some(ask.clone())).await;
+    assert!(
+        r.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["person"]["id"] != mia.0 || m["probability"].as_f64().unwrap() < 0.5),
+        "{}",
+        r.body
+    );
+    let alias = commands::people::AliasInput { given_name: "Amelia".into(), family_name: "Barker".into() };
+    app.svc.add_alias(&app.tm, mia, &alias).await.unwrap();
+    let r = app.api(Method::POST, "/api/v1/people/match", Some(&sw), Some(ask)).await;
+    let found = r.json();
+    assert_eq!(found[0]["person"]["id"], mia.0, "{found}");
+    assert!(found[0]["probability"].as_f64().unwrap() >= 0.5, "{found}");
+    assert_eq!(
+        found.as_array().unwrap().iter().filter(|m| m["person"]["id"] == mia.0).count(),
+        1,
+        "once, under her best name"
+    );
     // Nothing to look for: the field is named.
     api.refused(
         Method::POST,
