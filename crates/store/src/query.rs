@@ -346,25 +346,22 @@ pub async fn people_for_matching(
     // Aliases recorded at the mark's own moment are read again (two in one microsecond).
     const CHANGED: &str = "p.id > $1 OR p.id IN (SELECT person_id FROM person_addresses WHERE id > $2)
                            OR p.id IN (SELECT person_id FROM person_aliases WHERE created_at >= $3)";
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let changed = |select: &str| {
+        sqlx::query(sqlx::AssertSqlSafe(format!("{select} WHERE {CHANGED}")))
+            .bind(after.people)
+            .bind(after.addresses)
+            .bind(after.aliases)
+            .fetch_all(store.pool())
+    };
+    let rows = changed(
         "SELECT p.id, p.given_name, p.family_name, p.dob, p.sex, p.nhs_number, a.line, a.town, a.postcode
            FROM people p
-           LEFT JOIN person_addresses a ON a.id = (SELECT MAX(x.id) FROM person_addresses x WHERE x.person_id = p.id)
-          WHERE {CHANGED}"
-    )))
-    .bind(after.people)
-    .bind(after.addresses)
-    .bind(after.aliases)
-    .fetch_all(store.pool())
+           LEFT JOIN person_addresses a ON a.id = (SELECT MAX(x.id) FROM person_addresses x WHERE x.person_id = p.id)",
+    )
     .await?;
-    let alias_rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT x.person_id, x.given_name, x.family_name FROM person_aliases x JOIN people p ON p.id = x.person_id
-          WHERE {CHANGED}"
-    )))
-    .bind(after.people)
-    .bind(after.addresses)
-    .bind(after.aliases)
-    .fetch_all(store.pool())
+    let alias_rows = changed(
+        "SELECT x.person_id, x.given_name, x.family_name FROM person_aliases x JOIN people p ON p.id = x.person_id",
+    )
     .await?;
     let mut aliases: std::collections::HashMap<i64, Vec<(String, String)>> = Default::default();
     for r in &alias_rows {
