@@ -40,13 +40,26 @@ pub fn start(svc: Service, couriers: Couriers) -> Workers {
             tokio::spawn(sweeper(svc.clone(), swept.clone())),
             tokio::spawn(notifier(svc.clone(), couriers, swept)),
             tokio::spawn(housekeeper(svc.clone(), holder)),
-            tokio::spawn(async move {
-                // "Who might this be?" is ready before the first referral is typed.
-                if let Err(e) = svc.prepare_people_index().await {
-                    tracing::error!(error = %e, "building the people index failed; it is built at the first look-up");
-                }
-            }),
+            tokio::spawn(figures(svc)),
         ],
+    }
+}
+
+/// Work that keeps pages quick: the people index at start-up ("who might this be?" is
+/// ready before the first referral is typed), and the dashboard's timeliness ahead of
+/// anyone asking for it.
+async fn figures(svc: Service) {
+    if let Err(e) = svc.prepare_people_index().await {
+        tracing::error!(error = %e, "building the people index failed; it is built at the first look-up");
+    }
+    let every = std::time::Duration::from_secs(commands::caseloads::TIMELINESS_WARM_EVERY.as_secs().unsigned_abs());
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = svc.warm_timeliness().await {
+            tracing::warn!(error = %e, "working out timeliness ahead failed; the dashboard works it out when asked");
+        }
     }
 }
 

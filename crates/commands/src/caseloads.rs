@@ -56,6 +56,9 @@ pub fn worker_cap_per_fte(
 /// How long a worked-out [`Timeliness`] is reused.
 pub const TIMELINESS_FOR: SignedDuration = SignedDuration::from_mins(10);
 
+/// How often the server works timeliness out afresh ahead of anyone asking.
+pub const TIMELINESS_WARM_EVERY: SignedDuration = SignedDuration::from_mins(8);
+
 /// Timeliness by (team, policy version): when worked out, and the figures.
 pub type TimelinessCache = std::collections::HashMap<(Option<TeamId>, i64), (Timestamp, Timeliness)>;
 
@@ -143,6 +146,22 @@ impl Service {
         let t = self.timeliness(team, &Months::last(12, self.calendar(), now), policy).await?;
         self.timeliness.lock().unwrap_or_else(|p| p.into_inner()).insert(key, (now, t.clone()));
         Ok(t)
+    }
+
+    /// Works out timeliness afresh for the whole service and every team, so nobody
+    /// opening the dashboard waits for it. The server does this every
+    /// [`TIMELINESS_WARM_EVERY`], inside the [`TIMELINESS_FOR`] the figures are reused.
+    pub async fn warm_timeliness(&self) -> Result<usize> {
+        let (version, policy) = self.current_policy().await?;
+        let now = self.now();
+        let months = Months::last(12, self.calendar(), now);
+        let mut teams: Vec<Option<TeamId>> = vec![None];
+        teams.extend(query::teams(self.store()).await?.into_iter().map(|t| Some(t.id)));
+        for team in &teams {
+            let t = self.timeliness(*team, &months, &policy).await?;
+            self.timeliness.lock().unwrap_or_else(|p| p.into_inner()).insert((*team, version), (now, t));
+        }
+        Ok(teams.len())
     }
 
     /// Statutory timeliness for a team (or the service) month by month over `months`,

@@ -437,3 +437,31 @@ store_test!(visits_on_plans_are_counted_month_by_month, |store| async move {
     assert_eq!((t.referrals.due[10], t.referrals.on_time[10]), (1, 1));
     assert_eq!(t.referrals.due.iter().sum::<i64>(), t.referrals_due);
 });
+
+// The server works timeliness out ahead (every 8 minutes) for the service and each team;
+// the dashboard reuses those figures instead of working them out while someone waits.
+store_test!(timeliness_is_worked_out_ahead_and_reused, |store| async move {
+    let clock = Arc::new(SimulatedClock::new("2026-03-05T09:00:00Z".parse().unwrap()));
+    let svc = Service::new(store.clone(), clock.clone(), Config::default());
+    let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
+    let tm = staff(&svc, "tm1", "team_manager", team, 1.0).await;
+    assert_eq!(svc.warm_timeliness().await.unwrap(), 2, "the whole service and North");
+    // A referral received three days ago is recorded now and decided late.
+    let input: ReferralInput = serde_json::from_value(serde_json::json!({
+        "team": team.0, "source": "school", "concern": "neglect", "categories": ["neglect"],
+        "received_at": "2026-03-02T09:00:00Z",
+        "children": [{"given_name": "Late", "family_name": "Entry", "dob": "2015-01-01"}]
+    }))
+    .unwrap();
+    let r = svc.create_referral(&tm, &input).await.unwrap();
+    let nfa = DecisionInput { decision: "nfa".into(), reason: "no role for us".into() };
+    svc.decide_referral(&tm, r, &nfa).await.unwrap();
+    clock.set("2026-03-05T09:05:00Z".parse().unwrap());
+    let t = svc.caseload_dashboard(&tm, Some(team)).await.unwrap().timeliness;
+    assert_eq!(t.referrals_due, 0, "the figures worked out ahead are reused");
+    svc.warm_timeliness().await.unwrap();
+    let t = svc.caseload_dashboard(&tm, Some(team)).await.unwrap().timeliness;
+    assert_eq!((t.referrals_due, t.referrals_on_time), (1, 0), "worked out afresh: decided late");
+    let t = svc.caseload_dashboard(&tm, None).await.unwrap().timeliness;
+    assert_eq!((t.referrals_due, t.referrals_on_time), (1, 0), "the whole service too");
+});
