@@ -89,12 +89,8 @@ pub async fn store_duplicates(
     let records: Vec<matching::Record> = rows.iter().map(commands::matching::record_of).collect();
     let mut progress = Progress::new();
     let prepped = matching::Prepped::new(&records);
-    // The same model choice as the service's index: its own when the store is big enough.
-    let model = if records.len() >= commands::matching::TRAIN_FROM {
-        prepped.train(&settings.train)
-    } else {
-        matching::Model::reference()
-    };
+    // The same model as the service's index.
+    let model = commands::matching::model_for(records.len(), || prepped.train(&settings.train));
     let result =
         matching::run_with_model(&prepped, model, &settings, |stage, done, total| progress.update(stage, done, total));
     progress.finish();

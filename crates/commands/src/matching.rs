@@ -57,6 +57,18 @@ pub struct MatchInput {
 }
 
 impl MatchInput {
+    /// What the store holds about `p`, to find who else they may be recorded as.
+    pub fn of_person(p: &query::PersonView) -> Self {
+        MatchInput {
+            given_name: p.given_name.clone(),
+            family_name: p.family_name.clone(),
+            dob: p.dob.date().map(|d| d.to_string()).unwrap_or_default(),
+            sex: p.sex.code().to_string(),
+            nhs_number: p.nhs_number.clone().unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
     fn record(&self) -> ::matching::Record {
         ::matching::Record {
             first_name: self.given_name.clone(),
@@ -96,6 +108,12 @@ fn records_of(row: &MatchingRow) -> Vec<((i64, u32), ::matching::Record)> {
     out
 }
 
+/// The model for a store of `people`: its own (`train`) when it holds [`TRAIN_FROM`] or
+/// more, else the reference model shipped with the engine.
+pub fn model_for(people: usize, train: impl FnOnce() -> ::matching::Model) -> ::matching::Model {
+    if people >= TRAIN_FROM { train() } else { ::matching::Model::reference() }
+}
+
 /// A stored person as the matching engine reads them (under their own name).
 pub fn record_of(row: &MatchingRow) -> ::matching::Record {
     let (address, town, postcode) = row.address.clone().unwrap_or_default();
@@ -131,7 +149,10 @@ impl Service {
         let mut seen = std::collections::HashSet::new();
         for c in found.into_iter().filter(|c| c.probability >= SHOW_FROM) {
             // Ranked best first: a person's best name speaks for them.
-            if out.len() == limit.clamp(1, 20) || !seen.insert(c.id.0) {
+            if out.len() == limit.clamp(1, 20) {
+                break;
+            }
+            if !seen.insert(c.id.0) {
                 continue;
             }
             // Someone removed since the index read them is simply not offered.
@@ -157,13 +178,11 @@ impl Service {
             // Training and indexing are CPU work: off the async threads, outside the lock.
             let building = tokio::task::spawn_blocking(move || {
                 let records: Vec<_> = rows.iter().flat_map(records_of).collect();
-                let model = if rows.len() >= TRAIN_FROM {
+                let model = model_for(rows.len(), || {
                     // Trained on each person once, under their own name.
                     let sample: Vec<_> = rows.iter().map(record_of).collect();
                     ::matching::train(&sample, &::matching::TrainSettings::default())
-                } else {
-                    ::matching::Model::reference()
-                };
+                });
                 PeopleIndex { index: ::matching::Index::from_records(model, records), mark: next }
             });
             // The engine does not panic on any input; if it ever did, so does this request.

@@ -342,10 +342,7 @@ type Matches = Vec<Vec<commands::matching::PersonMatch>>;
 /// A possible match as a radio option: who, how likely, and the evidence.
 fn match_choice(m: &commands::matching::PersonMatch) -> Choice {
     let p = &m.person;
-    let dob = match p.dob {
-        domain::person::DateOfBirth::Known(d) | domain::person::DateOfBirth::Estimated(d) => d.to_string(),
-        domain::person::DateOfBirth::Unknown => "date of birth not known".into(),
-    };
+    let dob = p.dob.date().map_or_else(|| "date of birth not known".to_string(), |d| d.to_string());
     let label = format!(
         "{}, {} ({}): {}% likely the same person",
         p.full_name(),
@@ -683,19 +680,7 @@ async fn possibly_also(
     child: PersonId,
 ) -> Result<Vec<(i64, String, String)>, PageError> {
     let p = state.svc.person(actor, child).await?;
-    let dob = match p.dob {
-        domain::person::DateOfBirth::Known(d) | domain::person::DateOfBirth::Estimated(d) => d.to_string(),
-        domain::person::DateOfBirth::Unknown => String::new(),
-    };
-    let input = commands::matching::MatchInput {
-        given_name: p.given_name.clone(),
-        family_name: p.family_name.clone(),
-        dob,
-        sex: p.sex.code().to_string(),
-        nhs_number: p.nhs_number.clone().unwrap_or_default(),
-        ..Default::default()
-    };
-    let found = state.svc.match_people(actor, &input, 5).await?;
+    let found = state.svc.match_people(actor, &commands::matching::MatchInput::of_person(&p), 5).await?;
     Ok(found
         .iter()
         .filter(|m| m.person.id != child && m.probability >= 0.5)
