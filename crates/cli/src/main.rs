@@ -151,6 +151,10 @@ enum MatchCommand {
         /// The match probability at which two records are the same person (default 0.5).
         #[arg(long, value_parser = probability)]
         threshold: Option<f64>,
+        /// Also put each new pair in the review queue (`/duplicates`) for a manager to
+        /// merge or mark "not the same person"; on the trail.
+        #[arg(long)]
+        queue: bool,
     },
 }
 
@@ -317,9 +321,19 @@ async fn main() -> anyhow::Result<()> {
         Command::Match { command: MatchCommand::Dedupe { input, out, pairs, threshold } } => {
             safeguard::matching::dedupe(&input, &out, pairs.as_deref(), threshold).map(|_| ())
         }
-        Command::Match { command: MatchCommand::Store { db, out, threshold } } => {
+        Command::Match { command: MatchCommand::Store { db, out, threshold, queue } } => {
             let store = Store::open(&db.db).await.with_context(|| format!("opening {}", db.db))?;
-            safeguard::matching::store_duplicates(&store, out.as_deref(), threshold).await.map(|_| ())
+            safeguard::matching::store_duplicates(&store, out.as_deref(), threshold).await?;
+            if queue {
+                let svc = Service::new(store, Arc::new(SystemClock), Config::default());
+                let found = svc.find_duplicates(Caller::System("match-store"), threshold).await?;
+                eprintln!(
+                    "{} new pairs put in the review queue ({} already there or decided)",
+                    found.added,
+                    found.found - found.added
+                );
+            }
+            Ok(())
         }
         Command::User {
             command: UserCommand::Add { db, login, name, role, agency, team, fte, password, qualified_on },

@@ -74,28 +74,24 @@ impl Progress {
 /// Finds the people recorded more than once in `store`: every pair of records at or
 /// above `threshold` (default 0.5) that are not clearly different people, written as CSV
 /// (`person_a,person_b,name_a,name_b,probability,evidence`) to `out` or stdout, most
-/// likely first. Returns how many pairs it found.
+/// likely first. Records already merged into another are left out. Returns how many
+/// pairs it found.
 pub async fn store_duplicates(
     store: &store::Store,
     out: Option<&Path>,
     threshold: Option<f64>,
 ) -> anyhow::Result<usize> {
     let start = Instant::now();
-    let mut settings = Settings::default();
-    if let Some(t) = threshold {
-        settings.threshold = t;
-    }
     let (rows, _) = store::query::people_for_matching(store, Default::default()).await?;
-    let records: Vec<matching::Record> = rows.iter().map(commands::matching::record_of).collect();
+    let merged = store::duplicates::merged_people(store).await?;
+    let rows: Vec<_> = rows.into_iter().filter(|r| !merged.contains(&r.id)).collect();
     let mut progress = Progress::new();
-    let prepped = matching::Prepped::new(&records);
-    // The same model as the service's index.
-    let model = commands::matching::model_for(records.len(), || prepped.train(&settings.train));
-    let result =
-        matching::run_with_model(&prepped, model, &settings, |stage, done, total| progress.update(stage, done, total));
+    let pairs = commands::matching::duplicates_among(&rows, threshold, |stage, done, total| {
+        progress.update(stage, done, total)
+    });
     progress.finish();
-    let mut pairs = result.pairs.clone();
-    pairs.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    let names: std::collections::HashMap<_, _> =
+        rows.iter().map(|r| (r.id, format!("{} {}", r.given_name, r.family_name))).collect();
     let mut w: Box<dyn std::io::Write> = match out {
         Some(path) => {
             Box::new(BufWriter::new(File::create(path).with_context(|| format!("creating {}", path.display()))?))
@@ -105,18 +101,13 @@ pub async fn store_duplicates(
     let mut csv = csv::Writer::from_writer(&mut w);
     csv.write_record(["person_a", "person_b", "name_a", "name_b", "probability", "evidence"])?;
     for pair in &pairs {
-        let (a, b) = (&rows[pair.left as usize], &rows[pair.right as usize]);
-        let evidence = prepped
-            .explain(&result.model, pair.left as usize, pair.right as usize)
-            .map(|e| e.fields.iter().map(|f| f.text.clone()).collect::<Vec<_>>().join("; "))
-            .unwrap_or_default();
         csv.write_record([
-            a.id.reference(),
-            b.id.reference(),
-            format!("{} {}", a.given_name, a.family_name),
-            format!("{} {}", b.given_name, b.family_name),
+            pair.person_a.reference(),
+            pair.person_b.reference(),
+            names.get(&pair.person_a).cloned().unwrap_or_default(),
+            names.get(&pair.person_b).cloned().unwrap_or_default(),
             format!("{:.4}", pair.probability),
-            evidence,
+            pair.evidence.clone(),
         ])?;
     }
     csv.flush()?;
@@ -126,7 +117,7 @@ pub async fn store_duplicates(
         "{} people recorded → {} pairs likely to be the same person (p ≥ {}) in {:.1} s",
         rows.len(),
         pairs.len(),
-        settings.threshold,
+        threshold.unwrap_or(Settings::default().threshold),
         start.elapsed().as_secs_f64()
     );
     Ok(pairs.len())

@@ -47,7 +47,26 @@ store_test!(a_small_authority_is_realistic_and_wholly_on_the_record, |store| asy
     assert!(today.duration_since(first.at).as_hours() > 3 * 365 * 24, "three years of history, from {}", first.at);
     assert!(today.duration_since(last.at).as_hours() < 24, "the history ends today, not at {}", last.at);
 
-    assert_eq!(count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM people WHERE kind = 'child'").await, 450);
+    // 450 children, a few of them recorded twice (a second, thinner record nobody
+    // referred), and the engine has queued those pairs for a manager.
+    let twice = count(
+        store,
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM people p WHERE kind = 'child'
+         AND NOT EXISTS (SELECT 1 FROM referral_children rc WHERE rc.person_id = p.id)",
+    )
+    .await;
+    assert!((3..=10).contains(&twice), "{twice} children recorded twice");
+    assert_eq!(
+        count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM people WHERE kind = 'child'").await,
+        450 + twice
+    );
+    let queued = count(
+        store,
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM duplicate_pairs d WHERE state = 'open' AND NOT EXISTS
+         (SELECT 1 FROM referral_children rc WHERE rc.person_id = d.person_b)",
+    )
+    .await;
+    assert!(queued >= twice - 1, "the engine finds (nearly) every child recorded twice: {queued} of {twice}");
     assert!(
         count(store, "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM people WHERE kind = 'adult'").await > 100,
         "parents are recorded"

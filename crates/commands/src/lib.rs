@@ -9,6 +9,7 @@ pub mod auth;
 pub mod caseloads;
 pub mod cases;
 pub mod delivery;
+pub mod duplicates;
 pub mod escalations;
 pub mod housekeeping;
 pub mod input;

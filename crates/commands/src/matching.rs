@@ -129,6 +129,53 @@ pub fn record_of(row: &MatchingRow) -> ::matching::Record {
     }
 }
 
+/// Two stored records likely to be one person, with the evidence in words.
+#[derive(Debug, Clone)]
+pub struct StoredDuplicate {
+    /// The earlier record.
+    pub person_a: PersonId,
+    /// The later record.
+    pub person_b: PersonId,
+    /// How likely they are one person.
+    pub probability: f64,
+    /// Which details agreed or differed.
+    pub evidence: String,
+}
+
+/// The records among `rows` likely to be one person (at or above `threshold`, by default
+/// the engine's 0.5), never two people the engine can tell apart such as twins; most
+/// likely first. CPU work: call it off the async threads.
+pub fn duplicates_among(
+    rows: &[MatchingRow],
+    threshold: Option<f64>,
+    progress: impl FnMut(::matching::Stage, usize, usize),
+) -> Vec<StoredDuplicate> {
+    let mut settings = ::matching::Settings::default();
+    if let Some(t) = threshold {
+        settings.threshold = t;
+    }
+    let records: Vec<::matching::Record> = rows.iter().map(record_of).collect();
+    let prepped = ::matching::Prepped::new(&records);
+    // The same model as the service's index.
+    let model = model_for(records.len(), || prepped.train(&settings.train));
+    let result = ::matching::run_with_model(&prepped, model, &settings, progress);
+    let mut out: Vec<StoredDuplicate> = result
+        .pairs
+        .iter()
+        .filter_map(|pair| {
+            let (l, r) = (pair.left as usize, pair.right as usize);
+            let (a, b) = (rows.get(l)?.id, rows.get(r)?.id);
+            let evidence = prepped
+                .explain(&result.model, l, r)
+                .map(|e| e.fields.iter().map(|f| f.text.clone()).collect::<Vec<_>>().join("; "))
+                .unwrap_or_default();
+            Some(StoredDuplicate { person_a: a.min(b), person_b: a.max(b), probability: pair.probability, evidence })
+        })
+        .collect();
+    out.sort_by(|a, b| b.probability.total_cmp(&a.probability).then(a.person_a.cmp(&b.person_a)));
+    out
+}
+
 impl Service {
     /// The people already recorded who may be the person described, most likely first
     /// (at most `limit`). Practice staff only: a partner agency's referral is never
@@ -155,10 +202,17 @@ impl Service {
             if !seen.insert(c.id.0) {
                 continue;
             }
-            // Someone removed since the index read them is simply not offered.
-            if let Some(person) = query::person(self.store(), PersonId(c.id.0)).await? {
-                out.push(PersonMatch { person, probability: c.probability, explanation: c.explanation });
+            // Someone removed since the index read them is simply not offered; a record
+            // merged into another offers the person it was merged into.
+            let Some(mut person) = query::person(self.store(), PersonId(c.id.0)).await? else { continue };
+            if let Some(kept) = person.merged_into {
+                let Some(k) = query::person(self.store(), kept).await? else { continue };
+                if !seen.insert(kept.0) {
+                    continue;
+                }
+                person = k;
             }
+            out.push(PersonMatch { person, probability: c.probability, explanation: c.explanation });
         }
         Ok(out)
     }

@@ -54,6 +54,8 @@ pub enum Action {
     ViewOperations,
     /// See the outbox, send failed deliveries again, set up partner webhooks.
     ManageDeliveries,
+    /// Decide whether two records are one person: merge, unmerge, "not the same person".
+    ReviewDuplicates,
 }
 
 impl Action {
@@ -74,6 +76,7 @@ impl Action {
             Action::ManageTeams => "manage teams",
             Action::ViewOperations => "see the service's operational figures",
             Action::ManageDeliveries => "manage email and webhook deliveries",
+            Action::ReviewDuplicates => "merge records of people recorded twice",
         }
     }
 }
@@ -131,6 +134,10 @@ mod tests {
             assert!(!permits(Role::Administrator, a), "administrator must not {a:?}");
         }
         assert!(!permits(Role::HeadOfService, ManageStaff));
+        assert!(permits(Role::TeamManager, ReviewDuplicates));
+        for r in [Role::SocialWorker, Role::SeniorPractitioner, Role::Partner, Role::Administrator] {
+            assert!(!permits(r, ReviewDuplicates), "{r:?} must not merge records");
+        }
         assert!(permits(Role::Administrator, ViewOperations));
         assert!(permits(Role::Administrator, ManageDeliveries));
         for r in Role::ALL.iter().filter(|r| **r != Role::Administrator) {

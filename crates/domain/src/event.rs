@@ -632,6 +632,50 @@ pub enum Event {
         /// Why.
         reason: Reason,
     },
+    /// The matching engine found pairs of records that may be one person; they wait for a
+    /// manager in the review queue.
+    DuplicatesFound {
+        /// The new pairs, most likely first.
+        pairs: Vec<crate::duplicates::FoundPair>,
+    },
+    /// A manager decided two records are one person and merged the duplicate into the
+    /// person kept.
+    PeopleMerged {
+        /// The pair in the review queue.
+        pair: DuplicatePairId,
+        /// The record kept.
+        kept: PersonId,
+        /// The duplicate, now pointing at the record kept.
+        merged: PersonId,
+        /// What moved from the duplicate to the record kept.
+        moved: crate::duplicates::MovedRecords,
+        /// The manager who decided.
+        by: StaffId,
+    },
+    /// A merge was undone: exactly what it moved went back to the duplicate.
+    PeopleUnmerged {
+        /// The pair in the review queue, open again.
+        pair: DuplicatePairId,
+        /// The record that was kept.
+        kept: PersonId,
+        /// The duplicate, a record of its own again.
+        merged: PersonId,
+        /// What moved back.
+        moved: crate::duplicates::MovedRecords,
+        /// The manager who decided.
+        by: StaffId,
+    },
+    /// A manager decided two records the engine paired are two different people.
+    PeopleMarkedDistinct {
+        /// The pair in the review queue.
+        pair: DuplicatePairId,
+        /// One of them.
+        person_a: PersonId,
+        /// The other.
+        person_b: PersonId,
+        /// The manager who decided.
+        by: StaffId,
+    },
 }
 
 impl Event {
@@ -688,6 +732,10 @@ impl Event {
             Event::FlagRaised { .. } => "flag.raised",
             Event::FlagCleared { .. } => "flag.cleared",
             Event::CaseClosed { .. } => "case.closed",
+            Event::DuplicatesFound { .. } => "duplicates.found",
+            Event::PeopleMerged { .. } => "person.merged",
+            Event::PeopleUnmerged { .. } => "person.unmerged",
+            Event::PeopleMarkedDistinct { .. } => "person.marked_distinct",
         }
     }
 }

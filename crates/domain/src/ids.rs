@@ -82,6 +82,9 @@ id_type!(
 id_type!(
     /// One notification on its way out by one channel (an outbox row).
     DeliveryId, "delivery", "D");
+id_type!(
+    /// A pair of people the matching engine found may be one person, awaiting a manager.
+    DuplicatePairId, "duplicate", "DUP");
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ pub mod case;
 pub mod caseload;
 pub mod clock;
 pub mod delivery;
+pub mod duplicates;
 pub mod error;
 pub mod escalation;
 pub mod event;

@@ -1,7 +1,7 @@
 //! Bulk de-duplication: prepare, train, block, score, cluster.
 
 use crate::blocking::{self, BlockingStats};
-use crate::cluster::{self, Judge};
+use crate::cluster::{self, Judge, Verdict};
 use crate::model::{self, Explanation, Model, TrainSettings};
 use crate::prepared::{self, Normalized, Prepared, Tables};
 use crate::record::Record;
@@ -121,11 +121,20 @@ struct PairJudge<'a> {
 }
 
 impl Judge for PairJudge<'_> {
-    fn judge(&self, a: u32, b: u32) -> (f64, bool) {
+    fn judge(&self, a: u32, b: u32) -> (f64, Verdict) {
         let (x, y) = (&self.p.recs[a as usize], &self.p.recs[b as usize]);
         let g = prepared::gamma(&self.p.tables, x, y);
-        let different = prepared::different_people(&self.p.tables, x, y, g).is_some();
-        (self.model.weight(&self.p.tables, x, g), different)
+        let verdict = match prepared::cannot_link(&self.p.tables, x, y, g) {
+            None => Verdict::Open,
+            Some(c) if c.by_first_name_only => Verdict::UnrelatedFirstNames,
+            Some(_) => Verdict::Different,
+        };
+        (self.model.weight(&self.p.tables, x, g), verdict)
+    }
+
+    fn vouches(&self, by: u32, who: u32, other: u32) -> bool {
+        let r = |i: u32| &self.p.recs[i as usize];
+        prepared::vouches(&self.p.tables, r(by), r(who), r(other))
     }
 }
 

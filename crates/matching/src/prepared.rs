@@ -596,16 +596,23 @@ fn cross_related<L: Lookup + ?Sized>(l: &L, a: &Prepared, b: &Prepared) -> bool 
     similar(a.first, b.surname) || similar(a.surname, b.first)
 }
 
+/// Why two records are clearly different people (see [`cannot_link`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CannotLink {
+    /// Shown to people in explanations.
+    pub reason: &'static str,
+    /// The only evidence is that the first names are unrelated (same household and date of
+    /// birth; sexes not recorded as different; no conflicting valid NHS numbers). When
+    /// clusters merge, this is a statement about the two people's names, which the
+    /// other records of a person can contradict (see `cluster`).
+    pub by_first_name_only: bool,
+}
+
 /// Clear evidence that two records are different people, whatever the total weight says.
 /// These are the sibling and twin patterns that make Fellegi-Sunter over-confident: same
 /// household and (nearly) the same date of birth, but unrelated first names or another sex;
 /// or two different, valid NHS numbers.
-pub(crate) fn different_people<L: Lookup + ?Sized>(
-    l: &L,
-    a: &Prepared,
-    b: &Prepared,
-    g: Gamma,
-) -> Option<&'static str> {
+pub(crate) fn cannot_link<L: Lookup + ?Sized>(l: &L, a: &Prepared, b: &Prepared, g: Gamma) -> Option<CannotLink> {
     let addr = g.get(f::ADDRESS);
     // A UK unit postcode covers about fifteen doors, so sharing one is "same place"; a code
     // that is not in UK unit form (e.g. a 4-digit Australian code for a whole suburb) is not.
@@ -617,19 +624,60 @@ pub(crate) fn different_people<L: Lookup + ?Sized>(
     let first = g.get(f::FIRST);
     // The same NHS number (or one a typo away) outweighs everything else here.
     let same_nhs = matches!(g.get(f::NHS), lv::NHS_EXACT | lv::NHS_TYPO);
+    let different_valid_nhs = g.get(f::NHS) == lv::NHS_DIFFERENT
+        && normalize::nhs_check_digit_ok(l.text(3, a.nhs))
+        && normalize::nhs_check_digit_ok(l.text(3, b.nhs));
+    let other_sex = g.get(f::SEX) == lv::SEX_DIFFERENT;
     if same_place && dob_close && !same_nhs && !cross_related(l, a, b) {
         if first == lv::FIRST_DIFFERENT {
-            return Some("same household and date of birth, unrelated first names (twins or siblings)");
+            return Some(CannotLink {
+                reason: "same household and date of birth, unrelated first names (twins or siblings)",
+                by_first_name_only: !other_sex && !different_valid_nhs,
+            });
         }
-        if g.get(f::SEX) == lv::SEX_DIFFERENT && matches!(first, 5 | 6 | lv::FIRST_DIFFERENT) {
-            return Some("same household and date of birth, different sex and first name (twins)");
+        if other_sex && matches!(first, 5 | 6 | lv::FIRST_DIFFERENT) {
+            return Some(CannotLink {
+                reason: "same household and date of birth, different sex and first name (twins)",
+                by_first_name_only: false,
+            });
         }
     }
-    if g.get(f::NHS) == lv::NHS_DIFFERENT
-        && normalize::nhs_check_digit_ok(l.text(3, a.nhs))
-        && normalize::nhs_check_digit_ok(l.text(3, b.nhs))
-    {
-        return Some("two different valid NHS numbers");
+    if different_valid_nhs {
+        return Some(CannotLink { reason: "two different valid NHS numbers", by_first_name_only: false });
     }
     None
+}
+
+/// The reason two records are clearly different people, if they are (see [`cannot_link`]).
+pub(crate) fn different_people<L: Lookup + ?Sized>(
+    l: &L,
+    a: &Prepared,
+    b: &Prepared,
+    g: Gamma,
+) -> Option<&'static str> {
+    cannot_link(l, a, b, g).map(|c| c.reason)
+}
+
+/// Whether record `by` vouches for record `who` against record `other` (which `who` is
+/// "unrelated first names" with): `by` has a first name of its own and carries `who`'s
+/// first name (or a nickname or close spelling of it) or its NHS number (or one a typo
+/// away), and none of the three records is recorded with another sex than the others.
+/// A record without a first name says nothing about a person's names and may belong to
+/// either twin, so it never vouches.
+pub(crate) fn vouches<L: Lookup + ?Sized>(l: &L, by: &Prepared, who: &Prepared, other: &Prepared) -> bool {
+    let clash = |x: Option<Sex>, y: Option<Sex>| matches!((x, y), (Some(x), Some(y)) if x != y);
+    if by.first == NONE || clash(by.sex, who.sex) || clash(by.sex, other.sex) || clash(who.sex, other.sex) {
+        return false;
+    }
+    if names_alike(l, by.first, who.first) {
+        return true;
+    }
+    if by.nhs == NONE || who.nhs == NONE {
+        return false;
+    }
+    by.nhs == who.nhs
+        || matches!(
+            compare::compare_nhs(l.text(3, by.nhs), l.text(3, who.nhs)),
+            NhsRelation::Exact | NhsRelation::Transposition
+        )
 }

@@ -277,6 +277,50 @@ fn twins_never_merge_even_when_chained() {
 }
 
 #[test]
+fn a_misfiled_nhs_number_does_not_merge_twins_of_another_sex() {
+    let mut records = world(3000);
+    let base = records.len();
+    let with_nhs = |mut r: Record, nhs: &str| {
+        r.nhs_number = nhs.into();
+        r
+    };
+    // Jack, with his valid NHS number.
+    records.push(with_nhs(rec("Jack", "Pemberton", "2015-05-05", "M", "7 Mill Road", "LS9 3TS"), "401 023 2137"));
+    // His twin sister Emily: two records filed under Jack's NHS number (they join Jack's
+    // record by it: the same number outweighs the twin rule), and one with no sex and no
+    // number.
+    for _ in 0..2 {
+        records.push(with_nhs(rec("Emily", "Pemberton", "2015-05-05", "F", "7 Mill Road", "LS9 3TS"), "4010232137"));
+    }
+    records.push(rec("Emily", "Pemberton", "5/5/2015", "", "7 Mill Rd", "LS9 3TS"));
+    let out = matching::dedupe(&records, &Settings { train: quick(), ..Settings::default() }, |_, _, _| {});
+    let person = |k: usize| out.clusters[base + k];
+    // Jack's person holds more records named Emily than named Jack, but they are recorded
+    // as another sex than Jack, so they cannot vouch that "Emily" is one of Jack's names.
+    assert_ne!(person(0), person(3), "Emily's record must not follow the misfiled ones to Jack");
+}
+
+#[test]
+fn a_record_with_a_replaced_first_name_does_not_split_a_person() {
+    let mut records = world(3000);
+    let base = records.len();
+    let with_nhs = |mut r: Record, nhs: &str| {
+        r.nhs_number = nhs.into();
+        r
+    };
+    // One person (no sex recorded): three records as Liam, one whose first name was replaced
+    // (it joins by the shared NHS number), and one as Liam with another number.
+    for _ in 0..3 {
+        records.push(with_nhs(rec("Liam", "Waller", "1992-07-06", "", "37 Blacket Street", "LS9 3TS"), "612 345 6784"));
+    }
+    records.push(with_nhs(rec("Elton", "Waller", "1992-07-06", "", "37 Blacket Street", "LS9 3TS"), "6123456784"));
+    records.push(rec("Liam", "Waller", "06/07/1992", "", "37 Blacket St", "LS9 3TS"));
+    let out = matching::dedupe(&records, &Settings { train: quick(), ..Settings::default() }, |_, _, _| {});
+    let person = |k: usize| out.clusters[base + k];
+    assert!((1..5).all(|k| person(k) == person(0)), "{:?}", (0..5).map(person).collect::<Vec<_>>());
+}
+
+#[test]
 fn dedupe_merges_obvious_duplicates_and_keeps_strangers_apart() {
     let mut records = world(2000);
     let base = records.len();

@@ -6,6 +6,7 @@
 //! transaction, so a change and its trail commit together or not at all.
 
 mod buffer;
+pub mod duplicates;
 mod escalation;
 mod load;
 mod memo;

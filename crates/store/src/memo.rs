@@ -146,7 +146,17 @@ impl Memo {
             | Event::RelationshipRecorded { .. }
             | Event::ConcernRecorded { .. }
             | Event::ThresholdDecisionRecorded { .. }
-            | Event::DisagreementRaised { .. } => {}
+            | Event::DisagreementRaised { .. }
+            | Event::DuplicatesFound { .. }
+            | Event::PeopleMarkedDistinct { .. } => {}
+            // A merge moves cases, referrals and escalations between people.
+            Event::PeopleMerged { .. } | Event::PeopleUnmerged { .. } => {
+                self.referrals.clear();
+                self.cases.clear();
+                self.escalations.clear();
+                self.open.clear();
+                self.subjects_loaded.clear();
+            }
             Event::PolicySet { .. } => {
                 self.policy = None;
                 self.staff = StaffMemo::default();

@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_outbox"),
     migration!(7, "0007_qualification"),
     migration!(8, "0008_visits_seen"),
+    migration!(9, "0009_duplicates"),
 ];
 
 /// An arbitrary constant naming safeguard's migration lock.

@@ -457,6 +457,8 @@ pub struct PersonView {
     pub nhs_number: Option<String>,
     /// UPN.
     pub upn: Option<String>,
+    /// Set when this record was found to be a duplicate and merged into another.
+    pub merged_into: Option<PersonId>,
 }
 
 impl PersonView {
@@ -467,7 +469,7 @@ impl PersonView {
 }
 
 const PERSON_SELECT: &str =
-    "SELECT id, kind, given_name, family_name, dob, dob_precision, sex, nhs_number, upn FROM people";
+    "SELECT id, kind, given_name, family_name, dob, dob_precision, sex, nhs_number, upn, merged_into FROM people";
 
 fn person_from_row(r: &AnyRow) -> Result<PersonView, StoreError> {
     Ok(PersonView {
@@ -479,6 +481,7 @@ fn person_from_row(r: &AnyRow) -> Result<PersonView, StoreError> {
         sex: code("people", &r.try_get::<String, _>("sex")?, Sex::parse)?,
         nhs_number: r.try_get("nhs_number")?,
         upn: r.try_get("upn")?,
+        merged_into: r.try_get::<Option<i64>, _>("merged_into")?.map(PersonId),
     })
 }
 

@@ -253,6 +253,15 @@ fn plus_days(t: Timestamp, days: f64) -> Timestamp {
     SignedDuration::try_from_secs_f64(days * 86_400.0).ok().and_then(|d| t.checked_add(d).ok()).unwrap_or(t)
 }
 
+/// A surname as someone typing it in a hurry might: two letters swapped.
+fn misspell(name: &str) -> String {
+    let mut chars: Vec<char> = name.chars().collect();
+    if chars.len() >= 4 {
+        chars.swap(2, 3);
+    }
+    chars.into_iter().collect()
+}
+
 fn person_input(p: &Person, kind: &str) -> PersonInput {
     PersonInput {
         kind: Some(kind.into()),
@@ -322,10 +331,65 @@ pub(crate) async fn run(
         }
         sim.happen(next.at, next.what).await?;
     }
+    sim.record_some_children_twice().await?;
     Ok(Run { commands: sim.commands })
 }
 
 impl Sim {
+    /// As in every real service, some children end up recorded twice: a health visitor's
+    /// or a school's record typed in again with the surname misspelt, the day and month
+    /// of birth swapped or the sex left out, without finding the record already there.
+    /// The engine then finds them for the review queue ("People recorded twice").
+    async fn record_some_children_twice(&mut self) -> anyhow::Result<()> {
+        use rand::seq::SliceRandom;
+        let mut recorded: Vec<(usize, usize)> = self
+            .families
+            .iter()
+            .enumerate()
+            .flat_map(|(f, st)| st.children.iter().enumerate().filter(|(_, c)| c.is_some()).map(move |(i, _)| (f, i)))
+            .collect();
+        recorded.shuffle(&mut self.rng);
+        let n = (recorded.len() / 60).clamp(3, 40).min(recorded.len());
+        let Some(by) = self.workers.iter().find_map(|w| w.actor.clone()) else { return Ok(()) };
+        for (k, (f, i)) in recorded.into_iter().take(n).enumerate() {
+            let family = &self.plan.families[f];
+            let child = &family.children[i];
+            let mut input = person_input(child, "child");
+            // The second record is thinner: no NHS number or pupil number.
+            input.nhs_number = None;
+            input.upn = None;
+            match k % 3 {
+                0 => input.family_name = misspell(&child.family),
+                1 if child.dob.day() <= 12 && child.dob.day() != child.dob.month() => {
+                    input.dob = jiff::civil::Date::new(child.dob.year(), child.dob.day(), child.dob.month())
+                        .ok()
+                        .map(|d| d.to_string())
+                        .or(input.dob);
+                }
+                _ => input.sex = Some("unknown".into()),
+            }
+            let address = AddressInput {
+                line: family.address.line.clone(),
+                town: Some("Elmsford".into()),
+                postcode: Some(family.address.postcode.clone()),
+                from: None,
+                to: None,
+            };
+            self.pause(20, 90);
+            let r = self.svc.register_person(&by, &input).await;
+            let person = self.done(r, "a child recorded twice")?;
+            let r = self.svc.add_address(&by, person, &address).await;
+            self.done(r, "their address")?;
+        }
+        let r = self.svc.find_duplicates(commands::Caller::System("demo"), None).await;
+        let found = self.done(r, "looking for people recorded twice")?;
+        if found.added == 0 {
+            // Nothing was written, so nothing went on the trail.
+            self.commands -= 1;
+        }
+        Ok(())
+    }
+
     // ------------------------------------------------------------ time and bookkeeping
 
     /// Moves the clock to `at`: never backwards (and a second on at least, so actions keep

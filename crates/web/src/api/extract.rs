@@ -6,7 +6,7 @@ use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use domain::escalation::EscalationId;
-use domain::ids::{CaseId, DeliveryId, PersonId, ReferralId, StaffId, TeamId};
+use domain::ids::{CaseId, DeliveryId, DuplicatePairId, PersonId, ReferralId, StaffId, TeamId};
 use domain::{FieldError, FieldErrors, Rejection};
 
 /// A record id that may appear in an API path or query string.
@@ -27,7 +27,7 @@ macro_rules! record_id {
         }
     )*};
 }
-record_id!(PersonId, ReferralId, CaseId, StaffId, TeamId, EscalationId, DeliveryId);
+record_id!(PersonId, ReferralId, CaseId, StaffId, TeamId, EscalationId, DeliveryId, DuplicatePairId);
 
 /// Reads a positive whole number; ids in URLs are plain integers.
 fn positive(raw: &str) -> Option<i64> {

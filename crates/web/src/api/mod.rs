@@ -6,6 +6,7 @@
 
 mod caseloads;
 mod cases;
+mod duplicates;
 mod escalations;
 mod extract;
 mod notifications;
@@ -53,6 +54,12 @@ api_routes! {
     POST "/people" => people::register,
     POST "/people/match" => people::find_matches,
     GET "/people/{id}" => people::record,
+    GET "/duplicates" => duplicates::list,
+    POST "/duplicates/search" => duplicates::find,
+    GET "/duplicates/{id}" => duplicates::get,
+    POST "/duplicates/{id}/merge" => duplicates::merge,
+    POST "/duplicates/{id}/unmerge" => duplicates::unmerge,
+    POST "/duplicates/{id}/distinct" => duplicates::distinct,
     POST "/people/{id}/aliases" => people::add_alias,
     POST "/people/{id}/addresses" => people::add_address,
     POST "/people/{id}/relationships" => people::add_relationship,

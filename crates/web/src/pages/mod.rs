@@ -8,6 +8,7 @@ mod admin;
 mod caseloads;
 mod cases;
 mod deliveries;
+mod duplicates;
 mod escalations;
 mod login;
 mod people;
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(cases::routes())
         .merge(admin::routes())
         .merge(deliveries::routes())
+        .merge(duplicates::routes())
         .merge(caseloads::routes())
         .merge(escalations::routes())
         .merge(practice::routes())
@@ -105,6 +107,7 @@ impl Layout {
         if role.is_manager() {
             add("/cases/unallocated", "Unallocated");
             add("/caseloads", "Caseloads");
+            add("/duplicates", "Recorded twice");
         }
         if role.is_manager() || user.actor.agency == Some(domain::staff::Agency::Police) {
             add("/welfare-checks", "Welfare checks");
@@ -340,6 +343,9 @@ fn notice_text(done: &str) -> Option<&'static str> {
         "reallocated" => "Their cases were moved",
         "retried" => "Delivery queued to be sent again",
         "webhook" => "Webhook endpoint saved",
+        "merged" => "Records merged",
+        "unmerged" => "Merge undone: the records are separate again",
+        "distinct" => "Marked as not the same person",
         _ => return None,
     })
 }

@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/people", get(search)).route("/people/{id}", get(record))
 }
 
-fn sex_text(s: Sex) -> &'static str {
+pub(super) fn sex_text(s: Sex) -> &'static str {
     match s {
         Sex::Male => "Male",
         Sex::Female => "Female",
@@ -193,11 +193,20 @@ pub(super) struct RecordForms {
     pub(super) errors: FormErrors,
 }
 
+/// A merge this record took part in, for the banner at the top.
+struct MergeNote {
+    text: String,
+    person: i64,
+    pair: i64,
+}
+
 #[derive(askama::Template)]
 #[template(path = "person_record.html")]
 struct RecordPage {
     layout: Layout,
     errors: FormErrors,
+    merges: Vec<MergeNote>,
+    can_review: bool,
     id: i64,
     name: String,
     reference: String,
@@ -245,6 +254,24 @@ pub(super) async fn record_page(
     let assessment_due = due.iter().any(|d| d.kind == domain::timer::TimerKind::AssessmentDue);
     let practice = svc.practice_history(actor, id).await?;
     let policy = svc.current_policy().await?.1;
+    let mut merges = vec![];
+    for m in svc.merges_of(actor, id).await? {
+        let other = if m.person_a == id { m.person_b } else { m.person_a };
+        let name = match svc.person(actor, other).await {
+            Ok(p) => p.full_name(),
+            Err(_) => other.reference(),
+        };
+        let text = if m.kept == Some(id) {
+            format!("{} {name} was merged into this record on {}", other.reference(), when_opt(&m.decided_at))
+        } else {
+            format!(
+                "This record was merged into {} {name} on {}: read that record for this child",
+                other.reference(),
+                when_opt(&m.decided_at)
+            )
+        };
+        merges.push(MergeNote { text, person: other.0, pair: m.id.0 });
+    }
     let flags = svc
         .flags(actor, id)
         .await?
@@ -336,6 +363,8 @@ pub(super) async fn record_page(
             })
             .collect(),
         chronology: chronology(&r, &practice),
+        merges,
+        can_review: permits(actor.role, Action::ReviewDuplicates),
         can_refer: permits(actor.role, Action::CreateReferral),
         can_threshold: actor.role.is_manager(),
         can_concern: permits(actor.role, Action::CreateReferral),

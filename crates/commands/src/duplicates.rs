@@ -1,0 +1,226 @@
+//! The review queue of people recorded more than once: the engine finds the pairs, a
+//! manager merges them, undoes a merge, or marks them "not the same person". Every
+//! decision is on the trail with exactly what moved.
+
+use crate::matching::duplicates_among;
+use crate::{Caller, Result, Service, audit_actor, not_found};
+use domain::Rejection;
+use domain::authz::{Action, Actor, require};
+use domain::duplicates::{FoundPair, check_merge};
+use domain::event::Event;
+use domain::ids::{DuplicatePairId, PersonId};
+use serde::Serialize;
+use store::duplicates::{self as stored, DuplicatePair};
+use store::query::{self, PersonView};
+
+/// A pair in the review queue with both people as recorded now.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewPair {
+    /// The pair and what was decided.
+    #[serde(flatten)]
+    pub pair: DuplicatePair,
+    /// The earlier record.
+    pub a: PersonView,
+    /// The later record.
+    pub b: PersonView,
+}
+
+/// What a search for duplicates found.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FoundSummary {
+    /// People compared (not counting records already merged).
+    pub people: usize,
+    /// Pairs likely to be one person.
+    pub found: usize,
+    /// Of those, pairs not already in the queue (or decided before).
+    pub added: usize,
+}
+
+impl Service {
+    /// Runs the matching engine over everyone recorded and puts each new likely pair in
+    /// the review queue. Pairs already there, or decided before, are not offered again.
+    pub async fn find_duplicates(&self, caller: Caller<'_>, threshold: Option<f64>) -> Result<FoundSummary> {
+        caller.require(Action::ReviewDuplicates)?;
+        let (rows, _) = query::people_for_matching(self.store(), Default::default()).await?;
+        let merged = stored::merged_people(self.store()).await?;
+        let rows: Vec<_> = rows.into_iter().filter(|r| !merged.contains(&r.id)).collect();
+        let people = rows.len();
+        let found = tokio::task::spawn_blocking(move || duplicates_among(&rows, threshold, |_, _, _| {}))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        let known = stored::known_duplicate_pairs(self.store()).await?;
+        let fresh: Vec<_> = found.iter().filter(|d| !known.contains(&(d.person_a, d.person_b))).collect();
+        let added = fresh.len();
+        if added > 0 {
+            let mut tx = self.store().begin().await?;
+            let mut pairs = Vec::with_capacity(added);
+            for d in fresh {
+                pairs.push(FoundPair {
+                    pair: DuplicatePairId(tx.next_id(DuplicatePairId::KIND).await?),
+                    person_a: d.person_a,
+                    person_b: d.person_b,
+                    probability: d.probability,
+                    evidence: d.evidence.clone(),
+                });
+            }
+            tx.record(
+                &caller.audit(),
+                "duplicates.find",
+                "duplicates",
+                self.now(),
+                &[Event::DuplicatesFound { pairs }],
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(FoundSummary { people, found: found.len(), added })
+    }
+
+    /// The review queue: pairs in `state` (`open`, `merged` or `distinct`) with both
+    /// people. Managers only.
+    pub async fn review_queue(&self, actor: &Actor, state: &str, limit: i64) -> Result<Vec<ReviewPair>> {
+        require(actor, Action::ReviewDuplicates)?;
+        if !matches!(state, "open" | "merged" | "distinct") {
+            return Err(Rejection::invalid("state", "must be open, merged or distinct").into());
+        }
+        let pairs = stored::duplicate_pairs(self.store(), state, limit.clamp(1, 500)).await?;
+        let mut out = Vec::with_capacity(pairs.len());
+        for pair in pairs {
+            out.push(self.with_people(pair).await?);
+        }
+        Ok(out)
+    }
+
+    /// One pair in the review queue. Managers only.
+    pub async fn review_pair(&self, actor: &Actor, id: DuplicatePairId) -> Result<ReviewPair> {
+        require(actor, Action::ReviewDuplicates)?;
+        let pair = stored::duplicate_pair(self.store(), id).await?.ok_or_else(|| not_found(id.reference()))?;
+        self.with_people(pair).await
+    }
+
+    /// How many pairs wait for a manager (for the navigation), none for anyone else.
+    pub async fn open_duplicates(&self, actor: &Actor) -> Result<i64> {
+        if require(actor, Action::ReviewDuplicates).is_err() {
+            return Ok(0);
+        }
+        Ok(stored::open_duplicate_count(self.store()).await?)
+    }
+
+    async fn with_people(&self, pair: DuplicatePair) -> Result<ReviewPair> {
+        let a =
+            query::person(self.store(), pair.person_a).await?.ok_or_else(|| not_found(pair.person_a.reference()))?;
+        let b =
+            query::person(self.store(), pair.person_b).await?.ok_or_else(|| not_found(pair.person_b.reference()))?;
+        Ok(ReviewPair { pair, a, b })
+    }
+
+    /// Merges an open pair: the other record's referrals, cases (with their visits and
+    /// notes), addresses, other names, relationships, decisions, flags, timers and
+    /// escalations move onto `keep`. Refused when the two are clearly two people or both
+    /// have an open case.
+    pub async fn merge_duplicates(&self, actor: &Actor, id: DuplicatePairId, keep: PersonId) -> Result<()> {
+        require(actor, Action::ReviewDuplicates)?;
+        let mut tx = self.store().begin().await?;
+        let (pair, _) = tx.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        if pair.state != "open" {
+            return Err(Rejection::conflict(
+                "keep",
+                format!("{} has already been decided ({})", id.reference(), pair.state),
+            )
+            .into());
+        }
+        let merged = if keep == pair.person_a {
+            pair.person_b
+        } else if keep == pair.person_b {
+            pair.person_a
+        } else {
+            return Err(Rejection::invalid(
+                "keep",
+                format!("choose {} or {}", pair.person_a.reference(), pair.person_b.reference()),
+            )
+            .into());
+        };
+        let kept_facts = tx.merge_facts(keep).await?;
+        let merged_facts = tx.merge_facts(merged).await?;
+        let related = tx.relationship_between(keep, merged).await?;
+        check_merge(&kept_facts, &merged_facts, related.as_deref())?;
+        let moved = tx.records_of(merged).await?;
+        tx.record(
+            &audit_actor(actor),
+            "person.merge",
+            &keep.subject(),
+            self.now(),
+            &[Event::PeopleMerged { pair: id, kept: keep, merged, moved, by: actor.staff }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Undoes a merge: exactly what it moved goes back to the duplicate, which is a record
+    /// of its own again, and the pair is open for a decision again.
+    pub async fn unmerge_duplicates(&self, actor: &Actor, id: DuplicatePairId) -> Result<()> {
+        require(actor, Action::ReviewDuplicates)?;
+        let mut tx = self.store().begin().await?;
+        let (pair, moved) = tx.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        let (Some(kept), Some(moved), "merged") = (pair.kept, moved, pair.state.as_str()) else {
+            return Err(Rejection::conflict("pair", format!("{} is not merged", id.reference())).into());
+        };
+        let merged = if kept == pair.person_a { pair.person_b } else { pair.person_a };
+        // What was recorded against the person kept since the merge stays with them.
+        tx.record(
+            &audit_actor(actor),
+            "person.unmerge",
+            &merged.subject(),
+            self.now(),
+            &[Event::PeopleUnmerged { pair: id, kept, merged, moved, by: actor.staff }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that an open pair is two different people: it leaves the queue and is
+    /// never offered again.
+    pub async fn mark_distinct(&self, actor: &Actor, id: DuplicatePairId) -> Result<()> {
+        require(actor, Action::ReviewDuplicates)?;
+        let mut tx = self.store().begin().await?;
+        let (pair, _) = tx.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        if pair.state != "open" {
+            return Err(Rejection::conflict(
+                "pair",
+                format!("{} has already been decided ({})", id.reference(), pair.state),
+            )
+            .into());
+        }
+        tx.record(
+            &audit_actor(actor),
+            "person.mark_distinct",
+            &pair.person_a.subject(),
+            self.now(),
+            &[Event::PeopleMarkedDistinct {
+                pair: id,
+                person_a: pair.person_a,
+                person_b: pair.person_b,
+                by: actor.staff,
+            }],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Service {
+    /// The merges a person's record took part in (merged into someone, or someone merged
+    /// into them), for the banner on their record: everyone who reads the record needs
+    /// to know it.
+    pub async fn merges_of(&self, actor: &Actor, person: PersonId) -> Result<Vec<DuplicatePair>> {
+        require(actor, Action::ViewChildRecords)?;
+        Ok(stored::duplicate_pairs_of(self.store(), person)
+            .await?
+            .into_iter()
+            .filter(|p| p.state == "merged")
+            .collect())
+    }
+}
