@@ -25,10 +25,11 @@ const sm = await staff('sm.north', 'Simone Service', 'service_manager', false);
 const pt = await call('POST', '/staff', token, {
   login: 'pt.north', name: 'Pat Parttime', role: 'social_worker', team: team.id, fte: 0.1, password,
 });
+const aud = await staff('aud.north', 'Ada Auditor', 'auditor', false);
 await call('PUT', `/teams/${team.id}/leadership`, token, { team_manager: tm.id, service_manager: sm.id });
 // A child already recorded, for the "who might this be?" test.
 const tmToken = (await call('POST', '/auth/token', null, { login: tm.login, password, name: 'e2e seed' })).token;
 const alfred = await call('POST', '/people', tmToken, {
   given_name: 'Alfred', family_name: 'Scott', dob: '2011-03-04', dob_precision: 'known', sex: 'male',
 });
-console.log(JSON.stringify({ alfredId: alfred.id, team: team.name, tm: tm.login, sw: sw.login, sm: sm.login, swName: sw.name, ptName: pt.name }));
+console.log(JSON.stringify({ alfredId: alfred.id, team: team.name, tm: tm.login, sw: sw.login, sm: sm.login, swName: sw.name, ptName: pt.name, aud: aud.login }));

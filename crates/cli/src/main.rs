@@ -24,6 +24,89 @@ struct DbArgs {
     db: String,
 }
 
+/// Where the trail's signing key lives (outside the database) and what it is called.
+#[derive(Debug, Clone, clap::Args)]
+struct AuditKeyArgs {
+    /// The file holding the key that signs checkpoints of the trail; created (owner-only)
+    /// if missing. Default: DB.audit-key beside a SQLite file, else ./safeguard-audit.key.
+    #[arg(long, env = "SAFEGUARD_AUDIT_KEY")]
+    audit_key: Option<std::path::PathBuf>,
+    /// The name of this log in its checkpoints (and of a new key), e.g. elmsford.gov.uk/safeguard.
+    #[arg(long, env = "SAFEGUARD_AUDIT_ORIGIN", default_value = "safeguard.local/audit")]
+    audit_origin: String,
+}
+
+impl AuditKeyArgs {
+    fn path(&self, db: &str) -> std::path::PathBuf {
+        self.audit_key.clone().unwrap_or_else(|| safeguard::audit::default_key_path(db))
+    }
+
+    /// The signing key, created if this is the first time.
+    fn load(&self, db: &str) -> anyhow::Result<Arc<audit::SigningKey>> {
+        Ok(Arc::new(safeguard::audit::load_or_create_key(&self.path(db), &self.audit_origin)?))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Print the public key that checks this log's checkpoints (creating the key if needed).
+    Key {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        key: AuditKeyArgs,
+    },
+    /// Recompute every leaf, the tree and the chain from the stored entries; check every
+    /// stored checkpoint (signature and root) and, if given, a checkpoint kept by the
+    /// auditor. Fails naming the first bad entry.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        key: AuditKeyArgs,
+        /// A signed checkpoint saved earlier (the text of `audit checkpoint`).
+        #[arg(long)]
+        from_checkpoint: Option<std::path::PathBuf>,
+        /// The verifier key (name+id+key, as `audit key` prints it) instead of the key file's.
+        #[arg(long = "verifier-key")]
+        verifier_key: Option<String>,
+    },
+    /// Inclusion proof for entry SEQ (JSON: leaf index, tree size, hashes in hex).
+    Prove {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The entry's sequence number.
+        seq: u64,
+        /// The tree size to prove against (default: the whole log now).
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency proof between two sizes of the log (JSON).
+    Consistency {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The earlier size.
+        old: u64,
+        /// The later size.
+        new: u64,
+    },
+    /// The entries in their canonical encoding, as JSON lines with the bytes in base64.
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The first sequence number to export.
+        #[arg(long, default_value_t = 1)]
+        from: i64,
+    },
+    /// Print the latest signed checkpoint, signing a new one first if entries are unsigned.
+    Checkpoint {
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        key: AuditKeyArgs,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the web pages and the API.
@@ -43,6 +126,8 @@ enum Command {
         sweep_batch: i64,
         #[command(flatten)]
         delivery: DeliveryArgs,
+        #[command(flatten)]
+        audit: AuditKeyArgs,
     },
     /// A mail catcher for trying safeguard out: an SMTP server that prints every email.
     Mailbox {
@@ -81,6 +166,8 @@ enum Command {
         /// How many children (for tests and quick looks).
         #[arg(long, default_value_t = safeguard::demo::DEFAULT_CHILDREN, hide = true)]
         children: usize,
+        #[command(flatten)]
+        audit: AuditKeyArgs,
     },
     /// Bring the database schema up to date.
     Migrate {
@@ -104,6 +191,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// The trail for auditors: keys, verification, proofs, export and checkpoints.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Person matching: find the people behind records.
     Match {
@@ -271,8 +363,9 @@ async fn main() -> anyhow::Result<()> {
     // A simulation's output is its stdout; keep stderr for real problems.
     init_logging(if matches!(cli.command, Command::Simulate { .. }) { "warn" } else { "info,sqlx=warn" });
     match cli.command {
-        Command::Serve { db, bind, secure_cookies, sweep_batch, delivery } => {
-            let (config, couriers) = delivery.apply(bind, Config { sweep_batch, ..Config::default() })?;
+        Command::Serve { db, bind, secure_cookies, sweep_batch, delivery, audit } => {
+            let audit_key = Some(audit.load(&db.db)?);
+            let (config, couriers) = delivery.apply(bind, Config { sweep_batch, audit_key, ..Config::default() })?;
             let store = Store::open(&db.db).await.with_context(|| format!("opening {}", db.db))?;
             if couriers.mailer.is_none() {
                 tracing::warn!("no mail server (--smtp): notifications reach the inbox; emails wait in the outbox");
@@ -295,7 +388,7 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Demo { db, no_serve, bind, seed, children } => {
+        Command::Demo { db, no_serve, bind, seed, children, audit } => {
             use safeguard::demo;
             let options = demo::Options { children, seed, now: jiff::Timestamp::now() };
             let (store, seeded) = demo::open(&db, &options).await?;
@@ -306,7 +399,8 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 let couriers =
                     Couriers { mailer: None, webhooks: notify::WebhookClient::new(std::time::Duration::from_secs(10)) };
-                let config = Config { public_url: format!("http://{bind}"), ..Config::default() };
+                let audit_key = Some(audit.load(&db)?);
+                let config = Config { public_url: format!("http://{bind}"), audit_key, ..Config::default() };
                 serve(store, bind, false, config, couriers).await
             }
         }
@@ -318,6 +412,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Simulate { file, policy } => simulate(&file, policy.as_deref()).await,
         Command::Policy { command } => policy(command).await,
+        Command::Audit { command } => audit_command(command).await,
         Command::Match { command: MatchCommand::Dedupe { input, out, pairs, threshold } } => {
             safeguard::matching::dedupe(&input, &out, pairs.as_deref(), threshold).map(|_| ())
         }
@@ -427,9 +522,60 @@ async fn serve(
     let app = web::router(web::AppState { svc, secure_cookies });
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
     tracing::info!("safeguard listening on http://{bind}");
+    // With the peer's address, so reads on the trail say where they came from.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     drop(workers);
     Ok(())
+}
+
+/// `safeguard audit …`.
+async fn audit_command(command: AuditCommand) -> anyhow::Result<()> {
+    let open = |db: &str| {
+        let db = db.to_string();
+        async move { Store::open(&db).await.with_context(|| format!("opening {db}")) }
+    };
+    let system = Caller::System("audit-cli");
+    match command {
+        AuditCommand::Key { db, key } => {
+            let k = key.load(&db.db)?;
+            println!("{}", k.vkey());
+            eprintln!("(the key is in {}; keep it out of the database and its backups)", key.path(&db.db).display());
+            Ok(())
+        }
+        AuditCommand::Verify { db, key, from_checkpoint, verifier_key } => {
+            let verifier = safeguard::audit::verifier(verifier_key.as_deref(), &key.path(&db.db))?;
+            let store = open(&db.db).await?;
+            safeguard::audit::verify(&store, &verifier, from_checkpoint.as_deref()).await
+        }
+        AuditCommand::Prove { db, seq, size } => {
+            let svc = Service::new(open(&db.db).await?, Arc::new(SystemClock), Config::default());
+            let proof = svc.audit_inclusion(system, seq, size).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string_pretty(&proof)?);
+            Ok(())
+        }
+        AuditCommand::Consistency { db, old, new } => {
+            let svc = Service::new(open(&db.db).await?, Arc::new(SystemClock), Config::default());
+            let proof = svc.audit_consistency(system, old, new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string_pretty(&proof)?);
+            Ok(())
+        }
+        AuditCommand::Export { db, from } => {
+            let store = open(&db.db).await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let n = safeguard::audit::export(&store, from, &mut out).await?;
+            eprintln!("exported {n} entries");
+            Ok(())
+        }
+        AuditCommand::Checkpoint { db, key } => {
+            let audit_key = Some(key.load(&db.db)?);
+            let svc =
+                Service::new(open(&db.db).await?, Arc::new(SystemClock), Config { audit_key, ..Config::default() });
+            let c = svc.latest_checkpoint(system).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            print!("{}", c.text);
+            Ok(())
+        }
+    }
 }
 
 /// `safeguard mailbox`: prints each email as it arrives, until Ctrl-C.

@@ -10,7 +10,7 @@ use store::query::{self, CaseFilter, ReferralFilter};
 use store::{Store, store_test};
 
 /// Every role the printed block must offer a login for.
-const ROLES: [&str; 10] = [
+const ROLES: [&str; 11] = [
     "social worker",
     "senior practitioner",
     "team manager",
@@ -21,6 +21,7 @@ const ROLES: [&str; 10] = [
     "partner (police)",
     "partner (school)",
     "partner (health)",
+    "auditor",
 ];
 
 fn options(children: usize, seed: u64) -> Options {

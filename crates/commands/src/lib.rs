@@ -18,9 +18,11 @@ pub mod notifications;
 pub mod people;
 pub mod practice;
 mod reactions;
+pub mod reads;
 pub mod referrals;
 pub mod staff;
 pub mod sweeper;
+pub mod trail;
 pub mod views;
 
 use domain::Rejection;
@@ -78,6 +80,9 @@ pub struct Config {
     pub retry: domain::delivery::RetryPolicy,
     /// The address people reach the service at, for links in emails.
     pub public_url: String,
+    /// The key that signs checkpoints of the trail (kept outside the database); without
+    /// one, the trail is still chained and hashed into its tree but nothing is signed.
+    pub audit_key: Option<Arc<audit::SigningKey>>,
 }
 
 impl Default for Config {
@@ -89,6 +94,7 @@ impl Default for Config {
             delivery_batch: delivery::BATCH,
             retry: domain::delivery::RetryPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
+            audit_key: None,
         }
     }
 }

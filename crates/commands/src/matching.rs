@@ -69,6 +69,25 @@ impl MatchInput {
         }
     }
 
+    /// The fields given, as the trail records a search: `given_name=Alfie; dob=2014-01-01`.
+    pub fn described(&self) -> String {
+        [
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("dob", &self.dob),
+            ("sex", &self.sex),
+            ("address", &self.address),
+            ("town", &self.town),
+            ("postcode", &self.postcode),
+            ("nhs_number", &self.nhs_number),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", v.trim()))
+        .collect::<Vec<_>>()
+        .join("; ")
+    }
+
     fn record(&self) -> ::matching::Record {
         ::matching::Record {
             first_name: self.given_name.clone(),

@@ -56,6 +56,10 @@ pub enum Action {
     ManageDeliveries,
     /// Decide whether two records are one person: merge, unmerge, "not the same person".
     ReviewDuplicates,
+    /// Read the audit trail: every entry, its proofs and checkpoints.
+    ReadAuditTrail,
+    /// See who has viewed, found or changed a child's record (not the record itself).
+    ViewRecordAccess,
 }
 
 impl Action {
@@ -77,6 +81,8 @@ impl Action {
             Action::ViewOperations => "see the service's operational figures",
             Action::ManageDeliveries => "manage email and webhook deliveries",
             Action::ReviewDuplicates => "merge records of people recorded twice",
+            Action::ReadAuditTrail => "read the audit trail",
+            Action::ViewRecordAccess => "see who has viewed a record",
         }
     }
 }
@@ -96,12 +102,15 @@ pub fn permits(role: Role, action: Action) -> bool {
                 | ViewStaffDirectory
         ),
         Role::TeamManager | Role::ServiceManager | Role::HeadOfService | Role::Director => {
-            !matches!(action, ManageStaff | ManageTeams | ViewOperations | ManageDeliveries)
+            !matches!(action, ManageStaff | ManageTeams | ViewOperations | ManageDeliveries | ReadAuditTrail)
         }
         Role::Administrator => {
             matches!(action, ManageStaff | ManageTeams | ViewStaffDirectory | ViewOperations | ManageDeliveries)
         }
         Role::Partner => matches!(action, CreateReferral | ViewOwnReferrals),
+        // Checks the trail from outside the work: sees who read and changed a record,
+        // never the record itself.
+        Role::Auditor => matches!(action, ReadAuditTrail | ViewRecordAccess),
     }
 }
 
@@ -110,7 +119,10 @@ pub fn require(actor: &Actor, action: Action) -> Result<(), Rejection> {
     if permits(actor.role, action) {
         Ok(())
     } else {
-        Err(Rejection::Forbidden(format!("a {} cannot {}", actor.role.label().to_lowercase(), action.describe())))
+        let role = actor.role.label().to_lowercase();
+        // "an auditor", "an administrator": the message is read by people.
+        let article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        Err(Rejection::Forbidden(format!("{article} {role} cannot {}", action.describe())))
     }
 }
 
@@ -144,6 +156,52 @@ mod tests {
             assert!(!permits(*r, ViewOperations), "{r:?} must not see operational figures");
             assert!(!permits(*r, ManageDeliveries), "{r:?} must not manage deliveries");
         }
+    }
+
+    #[test]
+    fn only_the_auditor_reads_the_trail() {
+        for r in Role::ALL {
+            assert_eq!(permits(r, Action::ReadAuditTrail), r == Role::Auditor, "{r:?} and the trail");
+        }
+    }
+
+    #[test]
+    fn managers_and_the_auditor_see_who_viewed_a_record() {
+        for r in Role::ALL {
+            let expected = r.is_manager() || r == Role::Auditor;
+            assert_eq!(permits(r, Action::ViewRecordAccess), expected, "{r:?} and a record's access");
+        }
+    }
+
+    #[test]
+    fn the_auditor_may_do_nothing_else() {
+        use Action::*;
+        let every = [
+            CreateReferral,
+            ViewOwnReferrals,
+            DecideReferral,
+            AllocateCase,
+            RecordVisit,
+            AddCaseNote,
+            CloseCase,
+            ViewChildRecords,
+            EditPerson,
+            ViewStaffDirectory,
+            ManageStaff,
+            ManageTeams,
+            ViewOperations,
+            ManageDeliveries,
+            ReviewDuplicates,
+            ReadAuditTrail,
+            ViewRecordAccess,
+        ];
+        let allowed: Vec<Action> = every.into_iter().filter(|a| permits(Role::Auditor, *a)).collect();
+        assert_eq!(allowed, vec![ReadAuditTrail, ViewRecordAccess]);
+        let actor = Actor { staff: StaffId(9), login: "aud".into(), role: Role::Auditor, team: None, agency: None };
+        assert_eq!(
+            require(&actor, ViewChildRecords).unwrap_err(),
+            Rejection::Forbidden("an auditor cannot see children's records".into())
+        );
     }
 
     #[test]

@@ -676,6 +676,60 @@ pub enum Event {
         /// The manager who decided.
         by: StaffId,
     },
+    /// Someone opened a person's record (a read: it changes nothing, but is on the trail).
+    RecordViewed {
+        /// Whose record.
+        person: PersonId,
+        /// Where they read it, and from where.
+        read: ReadFrom,
+    },
+    /// Someone looked at who has viewed and changed a person's record.
+    RecordAccessViewed {
+        /// Whose record.
+        person: PersonId,
+        /// Where they read it, and from where.
+        read: ReadFrom,
+    },
+    /// Someone searched for people (by name or NHS number, or described someone to match).
+    PeopleSearched {
+        /// What they searched for, as typed (the fields, for a match).
+        query: String,
+        /// The people shown to them, most likely first.
+        found: Vec<PersonId>,
+        /// Where they searched, and from where.
+        read: ReadFrom,
+    },
+    /// Someone exported data (a CSV download).
+    DataExported {
+        /// What, e.g. `caseloads` or `caseloads team:3`.
+        what: String,
+        /// Data rows in the file.
+        rows: u32,
+        /// Where they exported it, and from where.
+        read: ReadFrom,
+    },
+}
+
+/// Where a read happened and from where: on the trail with every read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadFrom {
+    /// `page` (the pages) or `api` (the JSON API).
+    pub via: String,
+    /// The client's address (the first `X-Forwarded-For` address, else the connection's),
+    /// or `unknown`.
+    pub from: String,
+    /// The browser or client's `User-Agent`, cut to [`ReadFrom::AGENT_CHARS`] characters.
+    pub agent: String,
+}
+
+impl ReadFrom {
+    /// The most of a `User-Agent` the trail keeps.
+    pub const AGENT_CHARS: usize = 120;
+
+    /// A read `via` the pages or the API, from `from` with `agent` (cut to size).
+    pub fn new(via: &str, from: &str, agent: &str) -> Self {
+        Self { via: via.to_string(), from: from.to_string(), agent: agent.chars().take(Self::AGENT_CHARS).collect() }
+    }
 }
 
 impl Event {
@@ -736,7 +790,22 @@ impl Event {
             Event::PeopleMerged { .. } => "person.merged",
             Event::PeopleUnmerged { .. } => "person.unmerged",
             Event::PeopleMarkedDistinct { .. } => "person.marked_distinct",
+            Event::RecordViewed { .. } => "person.viewed",
+            Event::RecordAccessViewed { .. } => "person.access_viewed",
+            Event::PeopleSearched { .. } => "people.searched",
+            Event::DataExported { .. } => "data.exported",
         }
+    }
+
+    /// Whether the event is a read: on the trail, but changing no table.
+    pub fn is_read(&self) -> bool {
+        matches!(
+            self,
+            Event::RecordViewed { .. }
+                | Event::RecordAccessViewed { .. }
+                | Event::PeopleSearched { .. }
+                | Event::DataExported { .. }
+        )
     }
 }
 
@@ -755,5 +824,17 @@ mod tests {
             session_hash: "abc".into(),
         };
         assert!(!serde_json::to_string(&e).unwrap().contains("abc"));
+    }
+
+    #[test]
+    fn a_read_keeps_a_short_user_agent() {
+        let read = ReadFrom::new("page", "10.0.0.7", &"x".repeat(500));
+        assert_eq!(read.agent.chars().count(), ReadFrom::AGENT_CHARS);
+        let e = Event::RecordViewed { person: PersonId(12), read };
+        assert!(e.is_read());
+        assert_eq!(e.name(), "person.viewed");
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["type"], "record_viewed");
+        assert_eq!(json["read"]["from"], "10.0.0.7");
     }
 }

@@ -23,11 +23,14 @@ pub enum Role {
     Administrator,
     /// Someone from a partner agency (police, school, health…): makes referrals.
     Partner,
+    /// Reads the audit trail (internal audit, an inspector): who saw and changed a
+    /// child's record, never the record itself.
+    Auditor,
 }
 
 impl Role {
-    /// Every role, in order of seniority, then the two outside the line.
-    pub const ALL: [Role; 8] = [
+    /// Every role, in order of seniority, then the three outside the line.
+    pub const ALL: [Role; 9] = [
         Role::SocialWorker,
         Role::SeniorPractitioner,
         Role::TeamManager,
@@ -36,6 +39,7 @@ impl Role {
         Role::Director,
         Role::Administrator,
         Role::Partner,
+        Role::Auditor,
     ];
 
     /// The code used in the API, the store and the CLI.
@@ -49,6 +53,7 @@ impl Role {
             Role::Director => "director",
             Role::Administrator => "administrator",
             Role::Partner => "partner",
+            Role::Auditor => "auditor",
         }
     }
 
@@ -63,6 +68,7 @@ impl Role {
             Role::Director => "Director",
             Role::Administrator => "Administrator",
             Role::Partner => "Partner agency",
+            Role::Auditor => "Auditor",
         }
     }
 
@@ -236,6 +242,9 @@ mod tests {
         assert!(!Role::SeniorPractitioner.is_manager());
         assert!(!Role::Administrator.is_practice_staff());
         assert!(!Role::Partner.is_practice_staff());
+        assert_eq!(Role::parse("auditor"), Ok(Role::Auditor));
+        assert_eq!(Role::Auditor.label(), "Auditor");
+        assert!(!Role::Auditor.is_practice_staff() && !Role::Auditor.is_manager());
     }
 
     #[test]

@@ -118,8 +118,8 @@ impl Deferred {
                   DO UPDATE SET due_at = excluded.due_at, token = excluded.token, state = 'scheduled', updated_at = excluded.updated_at",
             ),
             Deferred::Audit => (
-                "INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash) VALUES ",
-                8,
+                "INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes) VALUES ",
+                10,
                 "",
             ),
         }

@@ -5,6 +5,7 @@
 //! events are applied to the tables and appended to the audit log in the same
 //! transaction, so a change and its trail commit together or not at all.
 
+pub mod access;
 mod buffer;
 pub mod duplicates;
 mod escalation;
@@ -15,6 +16,7 @@ mod outbox;
 mod projection;
 pub mod query;
 mod time;
+pub mod trail;
 mod tx;
 
 #[cfg(any(test, feature = "testing"))]
@@ -192,6 +194,7 @@ impl Store {
     pub async fn open(spec: &str) -> Result<Store, StoreError> {
         let store = Self::connect(spec).await?;
         store.migrate().await?;
+        store.bring_trail_up_to_date().await?;
         Ok(store)
     }
 

@@ -148,7 +148,11 @@ impl Memo {
             | Event::ThresholdDecisionRecorded { .. }
             | Event::DisagreementRaised { .. }
             | Event::DuplicatesFound { .. }
-            | Event::PeopleMarkedDistinct { .. } => {}
+            | Event::PeopleMarkedDistinct { .. }
+            | Event::RecordViewed { .. }
+            | Event::RecordAccessViewed { .. }
+            | Event::PeopleSearched { .. }
+            | Event::DataExported { .. } => {}
             // A merge moves cases, referrals and escalations between people.
             Event::PeopleMerged { .. } | Event::PeopleUnmerged { .. } => {
                 self.referrals.clear();

@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_qualification"),
     migration!(8, "0008_visits_seen"),
     migration!(9, "0009_duplicates"),
+    migration!(10, "0010_audit_tree"),
 ];
 
 /// An arbitrary constant naming safeguard's migration lock.

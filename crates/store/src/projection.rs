@@ -98,6 +98,11 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
         }
         // Nothing to write: the event is on the trail, and the timer row says overdue.
         Event::PlanEnded { .. } | Event::DeadlinePassed { .. } => return Ok(()),
+        // Reads: the trail is their only record.
+        Event::RecordViewed { .. }
+        | Event::RecordAccessViewed { .. }
+        | Event::PeopleSearched { .. }
+        | Event::DataExported { .. } => return Ok(()),
         _ => {}
     }
     let c = match event {
@@ -415,7 +420,11 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
         | Event::EscalationRaised { .. }
         | Event::EscalationReminded { .. }
         | Event::EscalationRepeated { .. }
-        | Event::NotificationQueued { .. } => {}
+        | Event::NotificationQueued { .. }
+        | Event::RecordViewed { .. }
+        | Event::RecordAccessViewed { .. }
+        | Event::PeopleSearched { .. }
+        | Event::DataExported { .. } => {}
         Event::StrategyDiscussionHeld { case, child, s47, by, at } => {
             sqlx::query("INSERT INTO strategy_discussions (case_id, person_id, s47, held_at, by_staff_id) VALUES ($1, $2, $3, $4, $5)")
                 .bind(case.0)

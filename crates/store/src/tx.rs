@@ -248,12 +248,17 @@ impl Tx {
         if self.entries.is_empty() {
             return Ok(None);
         }
-        let sql = format!("SELECT seq, hash FROM audit_head WHERE id = 1{}", self.for_update());
+        let sql = format!("SELECT seq, hash, tree_size, frontier FROM audit_head WHERE id = 1{}", self.for_update());
         let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.db().await?).await?;
         let hash_hex: String = head.try_get("hash")?;
         let mut prev = audit::parse_hash(&hash_hex)
             .ok_or(StoreError::Corrupt { table: "audit_head", detail: "hash is not 32 bytes of hex".into() })?;
         let mut seq: i64 = head.try_get("seq")?;
+        let mut tree = crate::trail::frontier_of(head.try_get("tree_size")?, &head.try_get::<String, _>("frontier")?)?;
+        if crate::trail::tree_size(&tree) < seq {
+            // A log from before the tree: its tree is built first, in this transaction.
+            tree = crate::trail::catch_up(self, tree, seq).await?;
+        }
         for e in std::mem::take(&mut self.entries) {
             seq += 1;
             let at_text = e.at.to_string();
@@ -267,6 +272,8 @@ impl Tx {
             }
             .encode();
             let hash = audit::chain_hash(&prev, &entry);
+            let leaf = audit::merkle::leaf_hash(&entry);
+            let nodes = crate::trail::push_leaf(&mut tree, leaf);
             let entry_text = String::from_utf8(entry)
                 .map_err(|err| StoreError::Corrupt { table: "audit_log", detail: err.to_string() })?;
             self.buffer.push(
@@ -280,14 +287,17 @@ impl Tx {
                     entry_text.into(),
                     hex::encode(prev).into(),
                     hex::encode(hash).into(),
+                    hex::encode(leaf).into(),
+                    nodes.into(),
                 ],
             );
             prev = hash;
         }
         self.db().await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, tree_size = $1, frontier = $3 WHERE id = 1")
             .bind(seq)
             .bind(hex::encode(prev))
+            .bind(crate::trail::frontier_text(&tree))
             .execute(&mut *self.inner)
             .await?;
         Ok(Some(seq))

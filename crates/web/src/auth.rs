@@ -93,3 +93,49 @@ impl FromRequestParts<AppState> for PageUser {
         }
     }
 }
+
+/// Where a request came from, for reads on the trail: the client's address and its
+/// `User-Agent`. Never refuses a request; what cannot be told is `unknown`.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// The first `X-Forwarded-For` address (set by the proxy in front), else the
+    /// connection's peer address when the server was started with it, else `unknown`.
+    pub from: String,
+    /// The `User-Agent`, shortened to what the trail keeps.
+    pub agent: String,
+}
+
+impl Origin {
+    /// A read on the pages from here.
+    pub fn page(&self) -> domain::event::ReadFrom {
+        domain::event::ReadFrom::new("page", &self.from, &self.agent)
+    }
+
+    /// A read through the API from here.
+    pub fn api(&self) -> domain::event::ReadFrom {
+        domain::event::ReadFrom::new("api", &self.from, &self.agent)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        // Only an address that parses is kept: the header is text anyone can send.
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|first| first.trim().parse::<std::net::IpAddr>().ok());
+        let peer = || {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|axum::extract::ConnectInfo(addr)| addr.ip())
+        };
+        let from = forwarded.or_else(peer).map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
+        let agent = parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        Ok(Origin { from, agent: agent.chars().take(domain::event::ReadFrom::AGENT_CHARS).collect() })
+    }
+}

@@ -11,7 +11,7 @@ mod metrics;
 pub mod pages;
 mod security;
 
-pub use auth::{ApiUser, PageUser, SESSION_COOKIE};
+pub use auth::{ApiUser, Origin, PageUser, SESSION_COOKIE};
 pub use error::{ApiError, PageError, Problem};
 
 use axum::Router;

@@ -147,13 +147,17 @@ app_test!(the_intake_page_asks_whether_alfie_is_alfred_before_recording_anything
     assert!(r.body.contains("Alfred Scott, 2011-03-04"), "{}", r.body);
     assert!(r.body.contains("first name: nickname (Alfie ↔ Alfred)"), "{}", r.body);
     assert!(r.body.contains("None of these: a new person"));
-    assert_eq!(app.audit_len().await, before, "nothing recorded yet");
+    // Nothing recorded yet; the look-up that showed Alfred is on the trail as a search.
+    assert_eq!(app.audit_len().await, before + 1, "only the search");
+    let search = &store::query::audit_entries(&app.store, before + 1, 1).await.unwrap()[0];
+    assert_eq!(search.action, "people.search");
+    assert!(search.entry.contains(&format!("\"found\":[{}]", alfred.0)), "{}", search.entry);
 
-    // Sent again without choosing: asked beside the choice.
+    // Sent again without choosing: asked beside the choice (Alfred shown again, so searched again).
     let again = referral(&csrf, &team, &[("children[0].checked", "1")]);
     let r = app.post_form("/referrals", Some(&cookie), &pairs(&again)).await;
     assert_invalid(&r, "children-0--choice", "say whether the child is one of the people listed or a new person");
-    assert_eq!(app.audit_len().await, before);
+    assert_eq!(app.audit_len().await, before + 2);
 
     // It is Alfred: the referral is about his record.
     let id = alfred.0.to_string();

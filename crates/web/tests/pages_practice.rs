@@ -78,7 +78,7 @@ app_test!(starting_a_plan, |app| async move {
     // The same plan again is refused beside the choice.
     let again = app.post_form(&path, Some(&tm), &[("csrf", &csrf), ("plan", "cp"), ("category", "neglect")]).await;
     assert_invalid(&again, "plan", "the child is already on a cp plan");
-    assert_eq!(app.audit_len().await, before + 1);
+    assert_eq!(app.audit_len().await, before + 2, "the plan and one read of the record; the refusal wrote nothing");
 });
 
 app_test!(a_strategy_discussion_and_the_conferences, |app| async move {
@@ -114,7 +114,7 @@ app_test!(a_strategy_discussion_and_the_conferences, |app| async move {
     assert_invalid(&bad, "at", "cannot be in the future");
     let ok = app.post_form(&icpc, Some(&tm), &[("csrf", &csrf), ("at", "")]).await;
     assert_redirect(&ok, &format!("/people/{}?done=icpc", child.0));
-    assert_eq!(app.audit_len().await, before + 2);
+    assert_eq!(app.audit_len().await, before + 3, "the strategy discussion, the record read, the conference");
     let due = app.svc.due_for_child(&app.tm, child).await.unwrap();
     assert!(!due.iter().any(|d| d.kind == TimerKind::IcpcDue), "{due:?}");
 
@@ -123,7 +123,7 @@ app_test!(a_strategy_discussion_and_the_conferences, |app| async move {
     let refused = app.post_form(&review, Some(&tm), &[("csrf", &csrf), ("at", "")]).await;
     assert_refused(&refused, StatusCode::CONFLICT);
     assert!(refused.body.contains("review conferences are for children on a child protection plan"));
-    assert_eq!(app.audit_len().await, before + 2);
+    assert_eq!(app.audit_len().await, before + 3);
     app.svc
         .start_plan(
             &app.tm,
@@ -135,7 +135,7 @@ app_test!(a_strategy_discussion_and_the_conferences, |app| async move {
     assert_page(&app.get_page(&review, Some(&tm)).await, "Record a review child protection conference");
     let ok = app.post_form(&review, Some(&tm), &[("csrf", &csrf), ("at", "")]).await;
     assert_redirect(&ok, &format!("/people/{}?done=review", child.0));
-    assert_eq!(app.audit_len().await, before + 4);
+    assert_eq!(app.audit_len().await, before + 5);
 });
 
 app_test!(completing_the_assessment, |app| async move {
@@ -167,7 +167,7 @@ app_test!(completing_the_assessment, |app| async move {
     assert!(!record.body.contains(&format!("href=\"{path}\"")), "no longer offered");
     let again = app.post_form(&path, Some(&sw), &[("csrf", &csrf), ("at", "")]).await;
     assert_refused(&again, StatusCode::CONFLICT);
-    assert_eq!(app.audit_len().await, before + 1);
+    assert_eq!(app.audit_len().await, before + 2, "the assessment, and the record read once");
 });
 
 app_test!(recording_a_threshold_decision, |app| async move {

@@ -228,6 +228,9 @@ pub async fn logins(store: &Store) -> anyhow::Result<Vec<DemoLogin>> {
             staff::ROSTER.iter().find(|m| m.login == p.login).map(|m| m.organisation).unwrap_or("partner agency");
         push(&format!("partner ({agency})"), p.login.clone(), format!("{organisation}, {made} referrals made"));
     }
+    if let Some(a) = staff.iter().find(|s| s.role == Role::Auditor) {
+        push("auditor", a.login.clone(), "internal audit: who has seen each record; sees no child's record".into());
+    }
     Ok(out)
 }
 

@@ -107,6 +107,8 @@ pub(crate) const ROSTER: &[Member] = &[
     partner("police.khan", "Aisha Khan", "police", "Elmsford Police Public Protection Unit"),
     partner("school.morgan", "Bethan Morgan", "school", "Elmsford Academy"),
     partner("health.osei", "Kofi Osei", "health", "Elmsford Health Visiting Team"),
+    // The council's internal audit: reads the trail, never a child's record.
+    m("audit.evans", "Catrin Evans", Role::Auditor, None),
 ];
 
 /// The administrator, created first (by the seeder itself) so everyone else is added by them.

@@ -4,6 +4,7 @@
 //! the tests check it against the OpenAPI document (`crates/web/openapi.json`, served at
 //! `/api/v1/openapi.json`) in both directions.
 
+mod audit;
 mod caseloads;
 mod cases;
 mod duplicates;
@@ -54,6 +55,7 @@ api_routes! {
     POST "/people" => people::register,
     POST "/people/match" => people::find_matches,
     GET "/people/{id}" => people::record,
+    GET "/people/{id}/access" => people::access,
     GET "/duplicates" => duplicates::list,
     POST "/duplicates/search" => duplicates::find,
     GET "/duplicates/{id}" => duplicates::get,
@@ -112,6 +114,11 @@ api_routes! {
     PUT "/staff/{id}/absence" => policy::set_absence,
     PUT "/staff/{id}/qualification" => staff::set_qualification,
     POST "/staff/{id}/reallocation" => staff::reallocate,
+    GET "/audit/checkpoint" => audit::checkpoint,
+    GET "/audit/proof/{seq}" => audit::proof,
+    GET "/audit/consistency" => audit::consistency,
+    GET "/audit/entries" => audit::entries,
+    POST "/audit/verify" => audit::verify,
     GET "/policy" => policy::get,
     PUT "/policy" => policy::set,
 }

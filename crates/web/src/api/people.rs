@@ -3,18 +3,21 @@
 use super::extract::{ApiQuery, Id};
 use super::{ApiJson, Created, gone, store_error};
 use crate::error::ApiError;
-use crate::{ApiUser, AppState};
+use crate::{ApiUser, AppState, Origin};
 use axum::Json;
 use axum::extract::State;
 use commands::people::{AliasInput, RelationshipInput};
+use domain::event::Event;
 use domain::ids::PersonId;
 use domain::person::{AddressInput, Name, PersonInput};
 use store::query::{self, AddressView, AliasView, ChildRecord, PersonView, RelationshipView};
 
-/// `GET /people?q=`: people whose name starts with the words given, or with that NHS number.
+/// `GET /people?q=`: people whose name starts with the words given, or with that NHS
+/// number. The search, and who it found, goes on the trail.
 pub async fn search(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: Origin,
     query: ApiQuery,
 ) -> Result<Json<Vec<PersonView>>, ApiError> {
     let mut params = query.params(&["q"]);
@@ -23,17 +26,30 @@ pub async fn search(
         params.push("q", "enter a name or an NHS number to search for");
     }
     params.finish()?;
-    Ok(Json(state.svc.search_people(&actor, q.as_deref().unwrap_or_default()).await?))
+    let text = q.unwrap_or_default();
+    let found = state.svc.search_people(&actor, &text).await?;
+    let event = Event::PeopleSearched { query: text, found: found.iter().map(|p| p.id).collect(), read: origin.api() };
+    state.svc.record_read(&actor, store::access::SEARCH_SUBJECT, event).await?;
+    Ok(Json(found))
 }
 
 /// `POST /people/match`: the people already recorded who may be the person described,
-/// most likely first, each with the evidence and the probability.
+/// most likely first, each with the evidence and the probability. The fields asked
+/// about, and who was offered, go on the trail.
 pub async fn find_matches(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: Origin,
     ApiJson(input): ApiJson<commands::matching::MatchInput>,
 ) -> Result<Json<Vec<commands::matching::PersonMatch>>, ApiError> {
-    Ok(Json(state.svc.match_people(&actor, &input, 5).await?))
+    let found = state.svc.match_people(&actor, &input, 5).await?;
+    let event = Event::PeopleSearched {
+        query: input.described(),
+        found: found.iter().map(|m| m.person.id).collect(),
+        read: origin.api(),
+    };
+    state.svc.record_read(&actor, store::access::SEARCH_SUBJECT, event).await?;
+    Ok(Json(found))
 }
 
 /// `POST /people`: registers a person.
@@ -47,13 +63,30 @@ pub async fn register(
     Ok(Created::at(format!("/api/v1/people/{id}"), person))
 }
 
-/// `GET /people/{id}`: the whole record.
+/// `GET /people/{id}`: the whole record. Reading it goes on the trail.
 pub async fn record(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: Origin,
     Id(id): Id<PersonId>,
 ) -> Result<Json<ChildRecord>, ApiError> {
-    Ok(Json(state.svc.child_record(&actor, id).await?))
+    let record = state.svc.child_record(&actor, id).await?;
+    state.svc.record_read(&actor, &id.subject(), Event::RecordViewed { person: id, read: origin.api() }).await?;
+    Ok(Json(record))
+}
+
+/// `GET /people/{id}/access`: who has viewed, found and changed the record, newest
+/// first (managers and auditors). Looking goes on the trail too.
+pub async fn access(
+    State(state): State<AppState>,
+    ApiUser(actor): ApiUser,
+    origin: Origin,
+    Id(id): Id<PersonId>,
+) -> Result<Json<commands::reads::RecordAccess>, ApiError> {
+    let access = state.svc.record_access(&actor, id).await?;
+    let event = Event::RecordAccessViewed { person: id, read: origin.api() };
+    state.svc.record_read(&actor, &id.subject(), event).await?;
+    Ok(Json(access))
 }
 
 /// The record as it stands after a command the caller was allowed to make.

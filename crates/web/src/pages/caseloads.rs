@@ -3,7 +3,7 @@
 //! and its 12-month forecast with the working shown; printable, and as CSV.
 
 use super::{Layout, render, waited, when};
-use crate::{AppState, PageError, PageUser};
+use crate::{AppState, Origin, PageError, PageUser};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -12,6 +12,7 @@ use axum::routing::get;
 use commands::caseloads::Dashboard;
 use domain::case::trim_number;
 use domain::caseload::round_up_tenth;
+use domain::event::Event;
 use domain::ids::TeamId;
 use serde::Deserialize;
 use std::fmt::Write;
@@ -317,7 +318,12 @@ fn field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
-async fn csv(State(state): State<AppState>, user: PageUser, Query(q): Query<TeamQuery>) -> Result<Response, PageError> {
+async fn csv(
+    State(state): State<AppState>,
+    user: PageUser,
+    origin: Origin,
+    Query(q): Query<TeamQuery>,
+) -> Result<Response, PageError> {
     let d = state.svc.caseload_dashboard(&user.actor, q.team()).await?;
     let mut out = String::from("worker_id,name,role,fte,open_cases,load,cap,headroom,over_cap\n");
     for w in &d.workers {
@@ -383,6 +389,13 @@ async fn csv(State(state): State<AppState>, user: PageUser, Query(q): Query<Team
         Some((id, _)) => format!("caseloads-team-{}.csv", id.0),
         None => "caseloads-service.csv".into(),
     };
+    // The download leaves the service, so it goes on the trail before it is sent.
+    let (subject, what) = match &d.team {
+        Some((id, team)) => (id.subject(), format!("caseloads of {team} ({name})")),
+        None => ("caseloads".to_string(), format!("caseloads of the service ({name})")),
+    };
+    let rows = u32::try_from(d.workers.len()).unwrap_or(u32::MAX);
+    state.svc.record_read(&user.actor, &subject, Event::DataExported { what, rows, read: origin.page() }).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

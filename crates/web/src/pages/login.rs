@@ -152,6 +152,7 @@ async fn home(user: PageUser) -> Redirect {
     Redirect::to(match user.actor.role {
         Role::Partner => "/referrals",
         Role::Administrator => "/admin/staff",
+        Role::Auditor => "/audit",
         _ => "/my-work",
     })
 }

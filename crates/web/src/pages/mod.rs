@@ -4,6 +4,7 @@
 //! Every form carries the session's CSRF token in a hidden `csrf` field, checked with
 //! [`PageUser::check_csrf`] before anything else.
 
+mod access;
 mod admin;
 mod caseloads;
 mod cases;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .merge(login::routes())
         .merge(work::routes())
         .merge(people::routes())
+        .merge(access::routes())
         .merge(referrals::routes())
         .merge(cases::routes())
         .merge(admin::routes())
@@ -117,6 +119,9 @@ impl Layout {
             add("/admin/teams", "Teams");
             add("/admin/policy", "Escalation policy");
             add("/admin/deliveries", "Deliveries");
+        }
+        if role == Role::Auditor {
+            add("/audit", "Audit trail");
         }
         add("/inbox", "Inbox");
         Layout {

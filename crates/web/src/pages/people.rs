@@ -4,12 +4,13 @@
 use super::{
     DoneQuery, Field, FormErrors, Layout, dob_text, nhs_text, path_id, render, render_invalid, when, when_opt,
 };
-use crate::{AppState, PageError, PageUser};
+use crate::{AppState, Origin, PageError, PageUser};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use domain::authz::{Action, permits};
+use domain::event::Event;
 use domain::ids::PersonId;
 use domain::person::Sex;
 use domain::practice::{Forum, ThresholdOutcome};
@@ -70,11 +71,18 @@ struct SearchPage {
 async fn search(
     State(state): State<AppState>,
     user: PageUser,
+    origin: Origin,
     Query(q): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
     let text = q.q.trim().to_string();
     // Asked even for an empty search, so the page itself is refused to those who may not search.
     let results = state.svc.search_people(&user.actor, &text).await?;
+    // The empty form shows no one, so only a search goes on the trail.
+    if !text.is_empty() {
+        let found = results.iter().map(|p| p.id).collect();
+        let event = Event::PeopleSearched { query: text.clone(), found, read: origin.page() };
+        state.svc.record_read(&user.actor, store::access::SEARCH_SUBJECT, event).await?;
+    }
     let page = SearchPage {
         layout: Layout::load(&state, &user, "/people").await?,
         searched: !text.is_empty(),
@@ -207,6 +215,8 @@ struct RecordPage {
     errors: FormErrors,
     merges: Vec<MergeNote>,
     can_review: bool,
+    /// Managers may see who has viewed and changed the record.
+    can_see_access: bool,
     id: i64,
     name: String,
     reference: String,
@@ -230,11 +240,16 @@ struct RecordPage {
 async fn record(
     State(state): State<AppState>,
     user: PageUser,
+    origin: Origin,
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let id = PersonId(path_id(&id, "person")?);
-    record_page(&state, &user, id, RecordForms::default(), q.done.as_deref()).await
+    let page = record_page(&state, &user, id, RecordForms::default(), q.done.as_deref()).await?;
+    // Recorded once the record was read (a refusal or a missing record writes nothing)
+    // and before it is shown: no one sees a record that is not on the trail.
+    state.svc.record_read(&user.actor, &id.subject(), Event::RecordViewed { person: id, read: origin.page() }).await?;
+    Ok(page)
 }
 
 /// Renders a person's record; with errors in `forms`, as a refused form (422).
@@ -365,6 +380,7 @@ pub(super) async fn record_page(
         chronology: chronology(&r, &practice),
         merges,
         can_review: permits(actor.role, Action::ReviewDuplicates),
+        can_see_access: permits(actor.role, Action::ViewRecordAccess),
         can_refer: permits(actor.role, Action::CreateReferral),
         can_threshold: actor.role.is_manager(),
         can_concern: permits(actor.role, Action::CreateReferral),

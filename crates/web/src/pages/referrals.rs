@@ -4,7 +4,7 @@
 use super::{
     Choice, DoneQuery, Field, FormErrors, Layout, dob_text, path_id, render, render_invalid, see_other, when, when_opt,
 };
-use crate::{AppState, PageError, PageUser};
+use crate::{AppState, Origin, PageError, PageUser};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -464,6 +464,7 @@ async fn new(State(state): State<AppState>, user: PageUser, Query(q): Query<NewQ
 async fn create(
     State(state): State<AppState>,
     user: PageUser,
+    origin: Origin,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let mut raw = RawReferral::from_pairs(pairs);
@@ -506,7 +507,7 @@ async fn create(
                 match c.choice.trim() {
                     "new" => {}
                     "" => {
-                        here = look_up(&state, &user, c).await?;
+                        here = look_up(&state, &user, &origin, c).await?;
                         if !here.is_empty() {
                             // Shown them already and chose nothing: say so beside the choice.
                             if c.checked {
@@ -549,17 +550,30 @@ async fn create(
 }
 
 /// The people already recorded who may be the child typed in (none when too little was
-/// typed to look).
+/// typed to look). A look-up that offers anyone goes on the trail with the fields typed,
+/// since it shows those people's details; one that offers no one discloses nothing and
+/// lets the referral be recorded as its one entry.
 async fn look_up(
     state: &AppState,
     user: &PageUser,
+    origin: &Origin,
     c: &RawChild,
 ) -> Result<Vec<commands::matching::PersonMatch>, PageError> {
-    match state.svc.match_people(&user.actor, &c.match_input(), 5).await {
-        Ok(found) => Ok(found.into_iter().filter(|m| m.probability >= OFFER_FROM).collect()),
-        Err(commands::CommandError::Rejected(domain::Rejection::Invalid(_))) => Ok(vec![]),
-        Err(e) => Err(e.into()),
+    let input = c.match_input();
+    let found: Vec<_> = match state.svc.match_people(&user.actor, &input, 5).await {
+        Ok(found) => found.into_iter().filter(|m| m.probability >= OFFER_FROM).collect(),
+        Err(commands::CommandError::Rejected(domain::Rejection::Invalid(_))) => return Ok(vec![]),
+        Err(e) => return Err(e.into()),
+    };
+    if !found.is_empty() {
+        let event = domain::event::Event::PeopleSearched {
+            query: input.described(),
+            found: found.iter().map(|m| m.person.id).collect(),
+            read: origin.page(),
+        };
+        state.svc.record_read(&user.actor, store::access::SEARCH_SUBJECT, event).await?;
     }
+    Ok(found)
 }
 
 /// Possible matches at least this likely interrupt the referral to ask.

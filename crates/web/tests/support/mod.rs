@@ -20,7 +20,7 @@ use tower::ServiceExt;
 pub const PASSWORD: &str = "correct horse battery";
 
 /// An app with one team: tm1 (team manager), sw1 and sw2 (social workers), sm1
-/// (service manager), pc1 (police partner) and admin (administrator).
+/// (service manager), pc1 (police partner), admin (administrator) and aud1 (auditor).
 pub struct TestApp {
     pub store: TestStore,
     pub svc: Service,
@@ -33,6 +33,7 @@ pub struct TestApp {
     pub sm: Actor,
     pub partner: Actor,
     pub admin: Actor,
+    pub auditor: Actor,
 }
 
 /// A response, read whole.
@@ -67,12 +68,19 @@ async fn add(svc: &Service, login: &str, role: &str, team: Option<TeamId>, agenc
     svc.sign_in(login, PASSWORD).await.unwrap().actor
 }
 
+/// The key the test service signs checkpoints of its trail with.
+pub fn audit_key() -> audit::SigningKey {
+    audit::SigningKey::from_seed("test.example/audit", &[7u8; 32]).unwrap()
+}
+
 impl TestApp {
     /// A fresh app on `backend`, or `None` when PostgreSQL is unavailable outside CI.
     pub async fn new(backend: Backend) -> Option<TestApp> {
         let store = TestStore::new(backend).await?;
         let clock = Arc::new(SimulatedClock::new("2026-03-02T09:00:00Z".parse().unwrap()));
-        let svc = Service::new(store.store.clone(), clock.clone(), Config::default());
+        // The trail's signing key, as a server holds it (outside the database).
+        let audit_key = Some(Arc::new(audit_key()));
+        let svc = Service::new(store.store.clone(), clock.clone(), Config { audit_key, ..Config::default() });
         let team = svc.create_team(Caller::System("test"), &TeamInput { name: "North".into() }).await.unwrap();
         let tm = add(&svc, "tm1", "team_manager", Some(team), None).await;
         let sw = add(&svc, "sw1", "social_worker", Some(team), None).await;
@@ -80,6 +88,7 @@ impl TestApp {
         let sm = add(&svc, "sm1", "service_manager", None, None).await;
         let partner = add(&svc, "pc1", "partner", None, Some("police")).await;
         let admin = add(&svc, "admin", "administrator", None, None).await;
+        let auditor = add(&svc, "aud1", "auditor", None, None).await;
         svc.set_team_leadership(
             Caller::System("test"),
             team,
@@ -92,7 +101,7 @@ impl TestApp {
         .await
         .unwrap();
         let app = web::router(web::AppState { svc: svc.clone(), secure_cookies: false });
-        Some(TestApp { store, svc, clock, app, team, tm, sw, sw2, sm, partner, admin })
+        Some(TestApp { store, svc, clock, app, team, tm, sw, sw2, sm, partner, admin, auditor })
     }
 
     /// A bearer token for `login`.

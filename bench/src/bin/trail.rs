@@ -1,0 +1,258 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Trail benchmark (issue 7): what the audit append costs a command, appends per second
+//! through the command path with durable commits, `audit verify` throughput over a large
+//! log against the machine's raw SHA-256 throughput, and inclusion-proof time.
+//!
+//! ```text
+//! cargo run --release -p safeguard-bench --bin trail -- --backend sqlite --entries 10000000
+//! ```
+
+use anyhow::Context;
+use audit::merkle::{self, Frontier};
+use clap::Parser;
+use domain::event::Event;
+use domain::ids::PersonId;
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+use store::testing::TestStore;
+use store::{AuditActor, Backend, Store};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// sqlite or postgres.
+    #[arg(long, default_value = "sqlite")]
+    backend: String,
+    /// Entries in the large log that is verified and proved against.
+    #[arg(long, default_value_t = 1_000_000)]
+    entries: u64,
+    /// Commands timed for the append figures.
+    #[arg(long, default_value_t = 2_000)]
+    commands: usize,
+}
+
+fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize];
+    (at(0.5), at(0.99))
+}
+
+fn person(id: i64) -> Event {
+    let input = domain::person::PersonInput {
+        given_name: "Alfie".into(),
+        family_name: format!("Scott{id}"),
+        dob: Some("2014-03-04".into()),
+        sex: Some("male".into()),
+        ..Default::default()
+    };
+    let mut errors = domain::FieldErrors::new();
+    let details = domain::person::PersonDetails::parse(&input, jiff::civil::date(2026, 3, 2), &mut errors).unwrap();
+    Event::PersonRegistered { person: PersonId(id), details }
+}
+
+/// A typical command's writes committed durably, without and with its audit entry.
+async fn append_cost(store: &Store, n: usize) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now();
+    let mut id = 1_000_000;
+    let (mut without, mut with) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    // Interleaved, so both see the same machine.
+    for _ in 0..n {
+        id += 1;
+        let t = Instant::now();
+        let mut tx = store.begin().await?;
+        tx.apply(&[person(id)], now).await?;
+        tx.commit().await?;
+        without.push(t.elapsed().as_secs_f64() * 1e3);
+        id += 1;
+        let t = Instant::now();
+        let mut tx = store.begin().await?;
+        tx.record(&AuditActor::System("bench"), "person.register", &format!("person:{id}"), now, &[person(id)]).await?;
+        tx.commit().await?;
+        with.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let total: f64 = with.iter().sum();
+    let (w50, w99) = percentiles(without.clone());
+    let (a50, a99) = percentiles(with.clone());
+    println!(
+        "append: {n} commands (register a person, durable commit) with the audit entry: {:.0}/s, p50 {a50:.3} ms, p99 {a99:.3} ms",
+        n as f64 / (total / 1e3)
+    );
+    println!("append: the same writes without an audit entry: p50 {w50:.3} ms, p99 {w99:.3} ms");
+    println!(
+        "append: the audit entry (chain + Merkle leaf and nodes + head) adds {:.1}% at p50",
+        (a50 / w50 - 1.0) * 100.0
+    );
+    Ok(())
+}
+
+/// Raw SHA-256 throughput of this machine in MB/s over `size`-byte buffers.
+fn raw_sha256(size: usize) -> f64 {
+    let buf = vec![0x5au8; size];
+    let total = 2_000_000_000usize;
+    let t = Instant::now();
+    let mut acc = [0u8; 32];
+    for _ in 0..total / size {
+        let mut h = Sha256::new();
+        h.update(acc);
+        h.update(&buf);
+        acc = h.finalize().into();
+    }
+    std::hint::black_box(acc);
+    total as f64 / t.elapsed().as_secs_f64() / 1e6
+}
+
+/// Writes a log of `n` entries (chain, leaves, nodes, head) straight into the tables.
+async fn fill(store: &Store, backend: Backend, n: u64) -> anyhow::Result<u64> {
+    let mut prev = audit::GENESIS;
+    let mut tree = Frontier::new();
+    let mut bytes = 0u64;
+    let mut seq = 0u64;
+    let conn = &mut *store.pool().acquire().await?;
+    let rows_per = if backend == Backend::Sqlite { 40 } else { 400 };
+    while seq < n {
+        sqlx::query("BEGIN").execute(&mut *conn).await?;
+        for _ in 0..(50_000 / rows_per) {
+            if seq >= n {
+                break;
+            }
+            let mut entries = Vec::with_capacity(rows_per);
+            for _ in 0..rows_per {
+                if seq >= n {
+                    break;
+                }
+                seq += 1;
+                let entry = format!(
+                    r#"{{"seq":{seq},"at":"2026-03-02T09:00:00Z","actor":"staff:{}","action":"visit.record","subject":"case:{}","events":[{{"case":{},"child":{},"outcome":"seen_alone","type":"visit_recorded","visit":{seq},"visited_at":"2026-03-02T08:30:00Z"}}]}}"#,
+                    seq % 200 + 1,
+                    seq % 20_000 + 1,
+                    seq % 20_000 + 1,
+                    seq % 20_000 + 1
+                );
+                bytes += entry.len() as u64;
+                let hash = audit::chain_hash(&prev, entry.as_bytes());
+                let leaf = merkle::leaf_hash(entry.as_bytes());
+                let mut nodes = String::new();
+                tree.push_each(leaf, |l, _, h| {
+                    if l > 0 {
+                        nodes.push_str(&hex::encode(h));
+                    }
+                });
+                entries.push((seq, entry, hex::encode(prev), hex::encode(hash), hex::encode(leaf), nodes));
+                prev = hash;
+            }
+            let mut sql = String::from(
+                "INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes) VALUES ",
+            );
+            for (k, _) in entries.iter().enumerate() {
+                let b = k * 7;
+                if k > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, 0, 'staff:1', 'visit.record', ${}, ${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                ));
+            }
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (s, e, p, h, l, nodes) in entries {
+                q = q
+                    .bind(i64::try_from(s)?)
+                    .bind(format!("case:{}", s % 20_000 + 1))
+                    .bind(e)
+                    .bind(p)
+                    .bind(h)
+                    .bind(l)
+                    .bind(nodes);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        if seq % 1_000_000 < 50_000 {
+            eprintln!("  {seq} entries written");
+        }
+    }
+    let frontier: String = tree.hashes().iter().map(hex::encode).collect();
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, tree_size = $1, frontier = $3 WHERE id = 1")
+        .bind(i64::try_from(n)?)
+        .bind(hex::encode(prev))
+        .bind(frontier)
+        .execute(&mut *conn)
+        .await?;
+    Ok(bytes)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    let backend = if a.backend == "postgres" { Backend::Postgres } else { Backend::Sqlite };
+    let test = TestStore::new(backend).await.context("PostgreSQL is not reachable (TEST_DATABASE_URL)")?;
+    let store = test.store.clone();
+    println!("backend {backend:?}");
+
+    append_cost(&store, a.commands).await?;
+
+    // A fresh store for the large log.
+    let big = TestStore::new(backend).await.context("a second store")?;
+    let store = big.store.clone();
+    let t = Instant::now();
+    let entry_bytes = fill(&store, backend, a.entries).await?;
+    println!(
+        "fixture: {} entries ({:.0} bytes each on average) written in {:.0} s",
+        a.entries,
+        entry_bytes as f64 / a.entries as f64,
+        t.elapsed().as_secs_f64()
+    );
+    let key = audit::SigningKey::from_seed("bench.example/audit", &[1u8; 32]).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (c, _) = store::trail::sign_checkpoint(&store, &key, jiff::Timestamp::now()).await?;
+    let cp = c.context("a checkpoint")?.text;
+
+    let raw = raw_sha256(1024);
+    let raw_small = raw_sha256(320);
+    println!("raw SHA-256: {raw:.0} MB/s (1 KiB buffers), {raw_small:.0} MB/s (320-byte buffers)");
+    let t = Instant::now();
+    let v = store::trail::verify(&store, &key.verifier(), Some(&cp)).await?;
+    let secs = t.elapsed().as_secs_f64();
+    let v = v.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Bytes hashed: each leaf (0x00 + entry), each chain link (32 + entry), and one
+    // 65-byte node hash per entry on average.
+    let hashed = (entry_bytes + a.entries) + (entry_bytes + 32 * a.entries) + 65 * a.entries;
+    let mbs = hashed as f64 / secs / 1e6;
+    println!(
+        "verify: {} entries in {secs:.1} s = {:.0} entries/s, {mbs:.0} MB/s hashed = {:.0}% of raw SHA-256 (320-byte buffers)",
+        v.entries,
+        v.entries as f64 / secs,
+        mbs / raw_small * 100.0
+    );
+
+    let mut times = Vec::new();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..1000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let seq = x % a.entries + 1;
+        let t = Instant::now();
+        let p = store::trail::inclusion_proof(&store, seq, None).await?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(p.tree_size, a.entries);
+    }
+    let (p50, p99) = percentiles(times);
+    println!("inclusion proof at {} entries (read from the store): p50 {p50:.3} ms, p99 {p99:.3} ms", a.entries);
+    let mut times = Vec::new();
+    for k in 1..=200u64 {
+        let old = a.entries * k / 201;
+        let t = Instant::now();
+        store::trail::consistency_proof(&store, old.max(1), a.entries).await?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let (p50, p99) = percentiles(times);
+    println!("consistency proof to {} entries: p50 {p50:.3} ms, p99 {p99:.3} ms", a.entries);
+    big.teardown().await;
+    test.teardown().await;
+    Ok(())
+}

@@ -1,0 +1,222 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The trail as a Merkle tree, on SQLite and PostgreSQL alike: proofs verify against
+//! signed checkpoints, and every way of quietly rewriting the log — changing a row,
+//! deleting one, truncating the tail and appending anew, restoring an older backup — is
+//! caught by `audit verify` or by a checkpoint an auditor kept.
+
+use audit::merkle;
+use audit::{SigningKey, VerifierKey};
+use jiff::Timestamp;
+use sqlx::Row;
+use store::{AuditActor, Store, store_test, trail};
+
+fn key() -> SigningKey {
+    SigningKey::from_seed("test.example/audit", &[7u8; 32]).unwrap()
+}
+
+fn verifier() -> VerifierKey {
+    key().verifier()
+}
+
+fn at(n: u64) -> Timestamp {
+    Timestamp::from_second(1_772_442_000 + i64::try_from(n).unwrap()).unwrap()
+}
+
+/// Appends `n` entries, in transactions of varying sizes.
+async fn append(store: &Store, n: u64, what: &str) {
+    let mut done = 0;
+    let mut batch = 1;
+    while done < n {
+        let mut tx = store.begin().await.unwrap();
+        for _ in 0..batch.min(n - done) {
+            done += 1;
+            tx.record(&AuditActor::System("test"), what, &format!("thing:{done}"), at(done), &[]).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        batch = batch % 7 + 1;
+    }
+}
+
+/// Signs the log as it is now; the checkpoint's text, as an auditor would keep it.
+async fn checkpoint(store: &Store, when: u64) -> String {
+    let (c, signed) = trail::sign_checkpoint(store, &key(), at(when)).await.unwrap();
+    assert!(signed, "a new checkpoint");
+    c.unwrap().text
+}
+
+async fn verify(store: &Store, supplied: Option<&str>) -> Result<trail::Verified, audit::ChainError> {
+    trail::verify(store, &verifier(), supplied).await.unwrap()
+}
+
+async fn exec(store: &Store, sql: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(store.pool()).await.unwrap();
+}
+
+/// The audit head as it is now, to put back later (what restoring a backup does).
+async fn head(store: &Store) -> (i64, String, i64, String) {
+    let r = sqlx::query("SELECT seq, hash, tree_size, frontier FROM audit_head WHERE id = 1")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    (r.get("seq"), r.get("hash"), r.get("tree_size"), r.get("frontier"))
+}
+
+/// Puts the trail back as it was at `h`: later entries (with their tree nodes) and
+/// checkpoints gone.
+async fn restore(store: &Store, h: &(i64, String, i64, String)) {
+    let (seq, hash, size, frontier) = h;
+    exec(store, &format!("DELETE FROM audit_log WHERE seq > {seq}")).await;
+    exec(store, &format!("DELETE FROM audit_checkpoints WHERE size > {size}")).await;
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, tree_size = $3, frontier = $4 WHERE id = 1")
+        .bind(*seq)
+        .bind(hash.clone())
+        .bind(*size)
+        .bind(frontier.clone())
+        .execute(store.pool())
+        .await
+        .unwrap();
+}
+
+store_test!(proofs_verify_against_signed_checkpoints, |store| async move {
+    append(store, 37, "first").await;
+    let first = checkpoint(store, 100).await;
+    append(store, 300, "second").await;
+    let second = checkpoint(store, 500).await;
+    let c1 = audit::checkpoint::verify(&first, &verifier()).unwrap();
+    let c2 = audit::checkpoint::verify(&second, &verifier()).unwrap();
+    assert_eq!((c1.size, c2.size), (37, 337));
+
+    // The signed root is the RFC 6962 root of the exported entries' leaf hashes.
+    let exported = trail::export(store, 1, 10_000).await.unwrap();
+    use base64::Engine as _;
+    let leaves: Vec<_> = exported
+        .iter()
+        .map(|e| merkle::leaf_hash(&base64::engine::general_purpose::STANDARD.decode(&e.entry).unwrap()))
+        .collect();
+    assert_eq!(merkle::root(&leaves), c2.root);
+    assert_eq!(merkle::root(&leaves[..37]), c1.root);
+
+    for seq in [1u64, 2, 17, 36, 37, 38, 200, 336, 337] {
+        let p = trail::inclusion_proof(store, seq, Some(337)).await.unwrap();
+        let hashes: Vec<_> = p.hashes.iter().map(|h| audit::parse_hash(h).unwrap()).collect();
+        merkle::verify_inclusion(&leaves[seq as usize - 1], seq - 1, 337, &hashes, &c2.root)
+            .unwrap_or_else(|e| panic!("entry {seq}: {e}"));
+        if seq <= 37 {
+            let p = trail::inclusion_proof(store, seq, Some(37)).await.unwrap();
+            let hashes: Vec<_> = p.hashes.iter().map(|h| audit::parse_hash(h).unwrap()).collect();
+            merkle::verify_inclusion(&leaves[seq as usize - 1], seq - 1, 37, &hashes, &c1.root).unwrap();
+        }
+    }
+    let p = trail::consistency_proof(store, 37, 337).await.unwrap();
+    let hashes: Vec<_> = p.hashes.iter().map(|h| audit::parse_hash(h).unwrap()).collect();
+    merkle::verify_consistency(37, 337, &c1.root, &c2.root, &hashes).unwrap();
+    // Proofs of what is not in the log are refused.
+    assert!(trail::inclusion_proof(store, 338, None).await.is_err());
+    assert!(trail::inclusion_proof(store, 5, Some(400)).await.is_err());
+    assert!(trail::consistency_proof(store, 40, 30).await.is_err());
+
+    let v = verify(store, Some(&first)).await.unwrap();
+    assert_eq!((v.entries, v.checkpoints, v.supplied), (337, 2, Some(37)));
+    // Nothing new: no new checkpoint.
+    let (latest, signed) = trail::sign_checkpoint(store, &key(), at(600)).await.unwrap();
+    assert!(!signed);
+    assert_eq!(latest.unwrap().size, 337);
+});
+
+store_test!(a_changed_row_is_named, |store| async move {
+    append(store, 60, "x").await;
+    checkpoint(store, 100).await;
+    exec(store, "UPDATE audit_log SET entry = REPLACE(entry, 'thing:23', 'thing:99') WHERE seq = 23").await;
+    let e = verify(store, None).await.unwrap_err();
+    assert_eq!(e.seq, 23, "{e}");
+    assert!(e.problem.contains("altered"), "{e}");
+});
+
+store_test!(a_rewritten_chain_is_caught_by_the_checkpoints, |store| async move {
+    append(store, 60, "x").await;
+    let kept = checkpoint(store, 100).await;
+    // Someone changes entry 23 and recomputes every chain hash after it, so the chain
+    // alone looks intact.
+    exec(store, "UPDATE audit_log SET entry = REPLACE(entry, 'thing:23', 'thing:99') WHERE seq = 23").await;
+    let rows = sqlx::query("SELECT seq, entry FROM audit_log ORDER BY seq").fetch_all(store.pool()).await.unwrap();
+    let mut prev = audit::GENESIS;
+    for r in rows {
+        let seq: i64 = r.get("seq");
+        let entry: String = r.get("entry");
+        let hash = audit::chain_hash(&prev, entry.as_bytes());
+        sqlx::query("UPDATE audit_log SET prev_hash = $2, hash = $3 WHERE seq = $1")
+            .bind(seq)
+            .bind(hex::encode(prev))
+            .bind(hex::encode(hash))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        prev = hash;
+    }
+    exec(store, &format!("UPDATE audit_head SET hash = '{}' WHERE id = 1", hex::encode(prev))).await;
+    let e = verify(store, None).await.unwrap_err();
+    assert!(e.seq <= 23, "{e}");
+    assert!(e.problem.contains("checkpoint"), "{e}");
+    // Remove the stored checkpoints too: the auditor's own copy still catches it.
+    exec(store, "DELETE FROM audit_checkpoints").await;
+    let e = verify(store, Some(&kept)).await.unwrap_err();
+    assert!(e.seq <= 23 && e.problem.contains("checkpoint"), "{e}");
+});
+
+store_test!(a_deleted_row_is_named, |store| async move {
+    append(store, 40, "x").await;
+    exec(store, "DELETE FROM audit_log WHERE seq = 17").await;
+    let e = verify(store, None).await.unwrap_err();
+    assert_eq!(e.seq, 17, "{e}");
+    assert!(e.problem.contains("missing"), "{e}");
+});
+
+store_test!(a_truncated_tail_appended_anew_is_caught, |store| async move {
+    append(store, 30, "x").await;
+    let at_30 = head(store).await;
+    append(store, 20, "y").await;
+    let kept = checkpoint(store, 100).await;
+    // Entries 31–50 are cut off and different ones appended through the normal path: the
+    // chain and the tree are whole again, and the stored checkpoints went with the tail.
+    restore(store, &at_30).await;
+    append(store, 25, "z").await;
+    assert!(verify(store, None).await.is_ok(), "the chain alone cannot tell");
+    let e = verify(store, Some(&kept)).await.unwrap_err();
+    assert!(e.problem.contains("checkpoint"), "{e}");
+    assert!(e.seq <= 31, "the change is at or before the first entry after the last matching checkpoint: {e}");
+});
+
+store_test!(an_older_backup_is_caught, |store| async move {
+    append(store, 30, "x").await;
+    let at_30 = head(store).await;
+    append(store, 20, "y").await;
+    let kept = checkpoint(store, 100).await;
+    restore(store, &at_30).await;
+    let e = verify(store, Some(&kept)).await.unwrap_err();
+    assert!(e.problem.contains("entries were removed"), "{e}");
+    assert_eq!(e.seq, 31);
+    // Even a checkpoint from someone else's key is no proof of anything.
+    let other = SigningKey::from_seed("test.example/audit", &[9u8; 32]).unwrap();
+    let forged = other
+        .sign(&audit::Checkpoint { origin: "test.example/audit".into(), size: 30, root: [0; 32], time: at(1) })
+        .unwrap()
+        .to_string();
+    assert!(verify(store, Some(&forged)).await.unwrap_err().problem.contains("does not verify"));
+});
+
+store_test!(a_log_from_before_the_tree_is_brought_up_to_date, |store| async move {
+    append(store, 45, "x").await;
+    let (size, root) = trail::tree_head(store).await.unwrap();
+    exec(store, "UPDATE audit_log SET leaf_hash = NULL, nodes = NULL").await;
+    exec(store, "UPDATE audit_head SET tree_size = 0, frontier = '' WHERE id = 1").await;
+    store.bring_trail_up_to_date().await.unwrap();
+    assert_eq!(trail::tree_head(store).await.unwrap(), (size, root));
+    // And the next append finds it whole even without being asked first.
+    exec(store, "UPDATE audit_log SET leaf_hash = NULL, nodes = NULL").await;
+    exec(store, "UPDATE audit_head SET tree_size = 0, frontier = '' WHERE id = 1").await;
+    append(store, 3, "y").await;
+    assert_eq!(trail::tree_head(store).await.unwrap().0, 48);
+    assert!(verify(store, None).await.is_ok());
+    let p = trail::inclusion_proof(store, 10, None).await.unwrap();
+    assert_eq!(p.tree_size, 48);
+});
