@@ -34,6 +34,10 @@ struct AuditKeyArgs {
     /// The name of this log in its checkpoints (and of a new key), e.g. elmsford.gov.uk/safeguard.
     #[arg(long, env = "SAFEGUARD_AUDIT_ORIGIN", default_value = "safeguard.local/audit")]
     audit_origin: String,
+    /// Seconds between checkpoints while the trail has new entries (serve and demo).
+    #[arg(long, env = "SAFEGUARD_CHECKPOINT_EVERY", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    checkpoint_every: u64,
 }
 
 impl AuditKeyArgs {
@@ -365,7 +369,9 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { db, bind, secure_cookies, sweep_batch, delivery, audit } => {
             let audit_key = Some(audit.load(&db.db)?);
-            let (config, couriers) = delivery.apply(bind, Config { sweep_batch, audit_key, ..Config::default() })?;
+            let checkpoint_every = std::time::Duration::from_secs(audit.checkpoint_every);
+            let config = Config { sweep_batch, audit_key, checkpoint_every, ..Config::default() };
+            let (config, couriers) = delivery.apply(bind, config)?;
             let store = Store::open(&db.db).await.with_context(|| format!("opening {}", db.db))?;
             if couriers.mailer.is_none() {
                 tracing::warn!("no mail server (--smtp): notifications reach the inbox; emails wait in the outbox");
@@ -400,7 +406,9 @@ async fn main() -> anyhow::Result<()> {
                 let couriers =
                     Couriers { mailer: None, webhooks: notify::WebhookClient::new(std::time::Duration::from_secs(10)) };
                 let audit_key = Some(audit.load(&db)?);
-                let config = Config { public_url: format!("http://{bind}"), audit_key, ..Config::default() };
+                let checkpoint_every = std::time::Duration::from_secs(audit.checkpoint_every);
+                let config =
+                    Config { public_url: format!("http://{bind}"), audit_key, checkpoint_every, ..Config::default() };
                 serve(store, bind, false, config, couriers).await
             }
         }

@@ -72,7 +72,8 @@ impl Progress {
 }
 
 /// Finds the people recorded more than once in `store`: every pair of records at or
-/// above `threshold` (default 0.5) that are not clearly different people, written as CSV
+/// above `threshold` (default 0.5) that are not clearly different people (twins, or
+/// people recorded as related to each other), written as CSV
 /// (`person_a,person_b,name_a,name_b,probability,evidence`) to `out` or stdout, most
 /// likely first. Records already merged into another are left out. Returns how many
 /// pairs it found.
@@ -90,6 +91,9 @@ pub async fn store_duplicates(
         progress.update(stage, done, total)
     });
     progress.finish();
+    // People recorded as related to each other are two people, whatever the names say.
+    let related = store::duplicates::related_pairs(store).await?;
+    let pairs: Vec<_> = pairs.into_iter().filter(|p| !related.contains(&(p.person_a, p.person_b))).collect();
     let names: std::collections::HashMap<_, _> =
         rows.iter().map(|r| (r.id, format!("{} {}", r.given_name, r.family_name))).collect();
     let mut w: Box<dyn std::io::Write> = match out {

@@ -16,8 +16,6 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 const DELIVER_EVERY: Duration = Duration::from_millis(500);
 /// How often housekeeping runs (and renews its lease).
 const HOUSEKEEP_EVERY: Duration = Duration::from_secs(30);
-/// How often the trail is signed when it has new entries.
-pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 
 /// The running background loops; dropping this stops them.
 pub struct Workers {
@@ -48,14 +46,14 @@ pub fn start(svc: Service, couriers: Couriers) -> Workers {
     }
 }
 
-/// Signs a checkpoint of the trail every minute when there are new entries, so an
-/// auditor can hold the service to what it has recorded.
+/// Signs a checkpoint of the trail every `checkpoint_every` (a minute by default) when
+/// there are new entries, so an auditor can hold the service to what it has recorded.
 async fn checkpoints(svc: Service) {
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    let mut tick = tokio::time::interval(svc.config().checkpoint_every);
     loop {
         tick.tick().await;
         if let Err(e) = svc.sign_checkpoint(commands::Caller::System("checkpoints")).await {
-            tracing::warn!(error = %e, "signing a checkpoint of the trail failed; trying again in a minute");
+            tracing::warn!(error = %e, "signing a checkpoint of the trail failed; trying again at the next tick");
         }
     }
 }

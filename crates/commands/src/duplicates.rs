@@ -38,7 +38,8 @@ pub struct FoundSummary {
 
 impl Service {
     /// Runs the matching engine over everyone recorded and puts each new likely pair in
-    /// the review queue. Pairs already there, or decided before, are not offered again.
+    /// the review queue. Pairs already there, or decided before, are not offered again;
+    /// nor are people recorded as related to each other.
     pub async fn find_duplicates(&self, caller: Caller<'_>, threshold: Option<f64>) -> Result<FoundSummary> {
         caller.require(Action::ReviewDuplicates)?;
         let (rows, _) = query::people_for_matching(self.store(), Default::default()).await?;
@@ -49,6 +50,10 @@ impl Service {
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
         let known = stored::known_duplicate_pairs(self.store()).await?;
+        // A parent and child who share a name and a home look alike to the engine; the
+        // record already says they are two people.
+        let related = stored::related_pairs(self.store()).await?;
+        let found: Vec<_> = found.into_iter().filter(|d| !related.contains(&(d.person_a, d.person_b))).collect();
         let fresh: Vec<_> = found.iter().filter(|d| !known.contains(&(d.person_a, d.person_b))).collect();
         let added = fresh.len();
         if added > 0 {

@@ -83,6 +83,8 @@ pub struct Config {
     /// The key that signs checkpoints of the trail (kept outside the database); without
     /// one, the trail is still chained and hashed into its tree but nothing is signed.
     pub audit_key: Option<Arc<audit::SigningKey>>,
+    /// How often a running server signs the trail when it has new entries.
+    pub checkpoint_every: std::time::Duration,
 }
 
 impl Default for Config {
@@ -95,6 +97,7 @@ impl Default for Config {
             retry: domain::delivery::RetryPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
             audit_key: None,
+            checkpoint_every: std::time::Duration::from_secs(60),
         }
     }
 }

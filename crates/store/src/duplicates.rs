@@ -103,6 +103,18 @@ pub async fn merged_people(store: &Store) -> Result<HashSet<PersonId>, StoreErro
     rows.iter().map(|r| Ok(PersonId(r.try_get("id")?))).collect()
 }
 
+/// Every pair of people recorded as related to each other (parent, sibling…), lower id
+/// first: two people, whatever their names say.
+pub async fn related_pairs(store: &Store) -> Result<HashSet<(PersonId, PersonId)>, StoreError> {
+    let rows = sqlx::query("SELECT person_id, related_person_id FROM relationships").fetch_all(store.pool()).await?;
+    rows.iter()
+        .map(|r| {
+            let (a, b) = (PersonId(r.try_get("person_id")?), PersonId(r.try_get("related_person_id")?));
+            Ok((a.min(b), a.max(b)))
+        })
+        .collect()
+}
+
 /// Every pair already in the queue, whatever was decided: never offered twice.
 pub async fn known_duplicate_pairs(store: &Store) -> Result<HashSet<(PersonId, PersonId)>, StoreError> {
     let rows = sqlx::query("SELECT person_a, person_b FROM duplicate_pairs").fetch_all(store.pool()).await?;
