@@ -303,3 +303,30 @@ app_test!(the_auditor_finds_a_record_by_its_reference, |app| async move {
     );
     assert_chain_verifies(app).await;
 });
+
+app_test!(reading_a_case_and_a_childs_flags_deadlines_and_escalations_is_on_the_trail, |app| async move {
+    let (case, child) = open_case(app, "Alfie").await;
+    let token = app.token(&app.tm).await;
+    for path in [
+        format!("/api/v1/cases/{}", case.0),
+        format!("/api/v1/people/{}/flags", child.0),
+        format!("/api/v1/people/{}/due", child.0),
+        format!("/api/v1/people/{}/escalations", child.0),
+    ] {
+        let before = app.audit_len().await;
+        let r = app.api(Method::GET, &path, Some(&token), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+        let added = added_since(app, before).await;
+        assert_eq!(added.len(), 1, "{path}: {added:?}");
+        assert_eq!(added[0].subject, child.subject(), "{path}");
+        assert_eq!(event(&added[0])["type"], "record_viewed", "{path}");
+        assert_eq!(event(&added[0])["read"]["via"], "api", "{path}");
+    }
+    // A partner may not read them, and nothing is written.
+    let partner = app.token(&app.partner).await;
+    let before = app.audit_len().await;
+    let r = app.api(Method::GET, &format!("/api/v1/cases/{}", case.0), Some(&partner), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.audit_len().await, before);
+    assert_chain_verifies(app).await;
+});

@@ -35,9 +35,12 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: crate::Origin,
     Id(id): Id<CaseId>,
 ) -> Result<Json<CaseView>, ApiError> {
-    Ok(Json(state.svc.case(&actor, id).await?))
+    let case = state.svc.case(&actor, id).await?;
+    super::viewed(&state, &actor, case.child.id, &origin).await?;
+    Ok(Json(case))
 }
 
 /// `GET /my/caseload`: the caller's open cases.

@@ -98,6 +98,7 @@ pub async fn resolve(
 pub async fn for_child(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: crate::Origin,
     Id(id): Id<PersonId>,
 ) -> Result<Json<Vec<EscalationRecord>>, ApiError> {
     // The person first: an unknown id is 404, not an empty list.
@@ -106,6 +107,7 @@ pub async fn for_child(
     for e in state.svc.child_escalations(&actor, id).await? {
         out.push(escalation_after(&state, e.id).await?);
     }
+    super::viewed(&state, &actor, id, &origin).await?;
     Ok(Json(out))
 }
 

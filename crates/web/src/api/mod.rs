@@ -123,6 +123,19 @@ api_routes! {
     PUT "/policy" => policy::set,
 }
 
+/// Records that `actor` read part of `person`'s record through the API, once the read
+/// was allowed and before the answer goes out.
+pub(crate) async fn viewed(
+    state: &AppState,
+    actor: &domain::authz::Actor,
+    person: domain::ids::PersonId,
+    origin: &crate::Origin,
+) -> Result<(), ApiError> {
+    let event = domain::event::Event::RecordViewed { person, read: origin.api() };
+    state.svc.record_read(actor, &person.subject(), event).await?;
+    Ok(())
+}
+
 /// The routes that answer without credentials; every other route needs an [`ApiUser`](crate::ApiUser).
 pub const PUBLIC_ROUTES: &[(&str, &str)] = &[("POST", "/auth/token"), ("GET", "/openapi.json")];
 

@@ -31,10 +31,12 @@ pub struct FlagOut {
 pub async fn flags(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: crate::Origin,
     Id(id): Id<PersonId>,
 ) -> Result<Json<Vec<FlagOut>>, ApiError> {
     state.svc.person(&actor, id).await?;
     let flags = state.svc.flags(&actor, id).await?;
+    super::viewed(&state, &actor, id, &origin).await?;
     let (_, policy) = state.svc.current_policy().await?;
     Ok(Json(
         flags
@@ -54,10 +56,13 @@ pub async fn flags(
 pub async fn for_child(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: crate::Origin,
     Id(id): Id<PersonId>,
 ) -> Result<Json<Vec<DueView>>, ApiError> {
     state.svc.person(&actor, id).await?;
-    Ok(Json(state.svc.due_for_child(&actor, id).await?))
+    let due = state.svc.due_for_child(&actor, id).await?;
+    super::viewed(&state, &actor, id, &origin).await?;
+    Ok(Json(due))
 }
 
 /// `GET /my/due`: deadlines across the caller's caseload (and a team manager's team's
