@@ -304,10 +304,12 @@ app_test!(the_auditor_finds_a_record_by_its_reference, |app| async move {
     assert_chain_verifies(app).await;
 });
 
-app_test!(reading_a_case_and_a_childs_flags_deadlines_and_escalations_is_on_the_trail, |app| async move {
+app_test!(reading_a_referral_a_case_and_a_childs_flags_deadlines_and_escalations_is_on_the_trail, |app| async move {
     let (case, child) = open_case(app, "Alfie").await;
     let token = app.token(&app.tm).await;
+    let referral = app.svc.child_record(&app.tm, child).await.unwrap().referrals[0].id;
     for path in [
+        format!("/api/v1/referrals/{}", referral.0),
         format!("/api/v1/cases/{}", case.0),
         format!("/api/v1/people/{}/flags", child.0),
         format!("/api/v1/people/{}/due", child.0),

@@ -44,9 +44,15 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: crate::Origin,
     Id(id): Id<ReferralId>,
 ) -> Result<Json<ReferralView>, ApiError> {
-    Ok(Json(state.svc.referral(&actor, id).await?))
+    let r = state.svc.referral(&actor, id).await?;
+    // A read of each child the referral names.
+    for c in &r.children {
+        super::viewed(&state, &actor, c.id, &origin).await?;
+    }
+    Ok(Json(r))
 }
 
 /// What a decision did.

@@ -649,6 +649,7 @@ struct ShowPage {
 async fn show(
     State(state): State<AppState>,
     user: PageUser,
+    origin: crate::Origin,
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
@@ -683,6 +684,12 @@ async fn show(
         children,
         practice,
     };
+    // The referral names its children and what is said about them: a read of each
+    // child's record, on the trail before it is shown.
+    for c in &r.children {
+        let event = domain::event::Event::RecordViewed { person: c.id, read: origin.page() };
+        state.svc.record_read(actor, &c.id.subject(), event).await?;
+    }
     Ok(render(&page))
 }
 
