@@ -420,7 +420,19 @@ pub async fn verify(
     key: &VerifierKey,
     supplied: Option<&str>,
 ) -> Result<Result<Verified, ChainError>, StoreError> {
-    const BATCH: i64 = 20_000;
+    verify_in_batches(store, key, supplied, 20_000).await
+}
+
+/// [`verify`], reading `batch` entries per query (tests use small batches to cross
+/// their boundaries).
+pub async fn verify_in_batches(
+    store: &Store,
+    key: &VerifierKey,
+    supplied: Option<&str>,
+    batch: i64,
+) -> Result<Result<Verified, ChainError>, StoreError> {
+    const READ_AHEAD: usize = 2;
+    let batch = batch.max(1);
     let bad = |seq: i64, problem: String| Ok(Err(ChainError { seq, problem }));
     let supplied = match supplied.map(|text| audit::checkpoint::verify(text, key)) {
         None => None,
@@ -454,18 +466,23 @@ pub async fn verify(
         sqlx::query("SELECT MAX(seq) AS m FROM audit_log").fetch_one(store.pool()).await?.try_get("m")?;
     let last = last.unwrap_or(0);
     // Batches are read as one row each (the entries joined by newlines, which canonical
-    // JSON never holds raw), the next while this one is hashed: reading row by row costs
-    // more than the hashing.
+    // JSON never holds raw), two ahead of the one being hashed and on their own
+    // connections: reading, not hashing, is what limits a check of the whole log.
     let fetch = |from: i64| {
         let store = store.clone();
-        tokio::spawn(async move { read_batch(&store, from, BATCH).await })
+        (from, tokio::spawn(async move { read_batch(&store, from, batch).await }))
     };
-    let mut next = (last >= 1).then(|| fetch(1));
-    let mut from = 1;
-    while let Some(pending) = next.take() {
+    let mut ahead = std::collections::VecDeque::new();
+    let mut next_from = 1;
+    while ahead.len() < READ_AHEAD && next_from <= last {
+        ahead.push_back(fetch(next_from));
+        next_from += batch;
+    }
+    while let Some((from, pending)) = ahead.pop_front() {
         let (entries, hashes) = pending.await.map_err(|e| corrupt(format!("reading the trail: {e}")))??;
-        if from + BATCH <= last {
-            next = Some(fetch(from + BATCH));
+        if next_from <= last {
+            ahead.push_back(fetch(next_from));
+            next_from += batch;
         }
         let mut expected = from;
         for (k, entry) in entries.split('\n').enumerate().filter(|(_, e)| !e.is_empty()) {
@@ -495,10 +512,9 @@ pub async fn verify(
             }
             expected += 1;
         }
-        if expected < (from + BATCH).min(last + 1) {
+        if expected < (from + batch).min(last + 1) {
             return bad(expected, format!("entry {expected} is missing"));
         }
-        from += BATCH;
     }
     if let Some(c) = wanted.next() {
         return bad(

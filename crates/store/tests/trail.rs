@@ -220,3 +220,30 @@ store_test!(a_log_from_before_the_tree_is_brought_up_to_date, |store| async move
     let p = trail::inclusion_proof(store, 10, None).await.unwrap();
     assert_eq!(p.tree_size, 48);
 });
+
+store_test!(batch_boundaries_hide_nothing, |store| async move {
+    append(store, 50, "x").await;
+    let key = verifier();
+    let check = |batch| trail::verify_in_batches(store, &key, None, batch);
+    for batch in [1, 7, 49, 50, 51] {
+        assert_eq!(check(batch).await.unwrap().unwrap().entries, 50, "batch {batch}");
+    }
+    // The last entry of a batch of 7 (8..=14), then the first of the next.
+    exec(store, "DELETE FROM audit_log WHERE seq = 14").await;
+    let e = check(7).await.unwrap().unwrap_err();
+    assert_eq!(e.seq, 14, "{e}");
+    assert!(e.problem.contains("missing"), "{e}");
+    let e = check(20_000).await.unwrap().unwrap_err();
+    assert_eq!(e.seq, 14, "{e}");
+    exec(store, "DELETE FROM audit_log WHERE seq = 15").await;
+    let e = check(7).await.unwrap().unwrap_err();
+    assert_eq!(e.seq, 14, "still the first bad entry: {e}");
+});
+
+store_test!(a_missing_tail_of_the_last_batch_is_caught, |store| async move {
+    append(store, 30, "x").await;
+    // The newest entry goes, and the head still says 30.
+    exec(store, "DELETE FROM audit_log WHERE seq = 30").await;
+    let e = trail::verify_in_batches(store, &verifier(), None, 7).await.unwrap().unwrap_err();
+    assert_eq!(e.seq, 30, "{e}");
+});
