@@ -332,3 +332,23 @@ app_test!(reading_a_referral_a_case_and_a_childs_flags_deadlines_and_escalations
     assert_eq!(app.audit_len().await, before);
     assert_chain_verifies(app).await;
 });
+
+app_test!(reading_an_escalation_about_a_child_is_a_read_of_their_record, |app| async move {
+    let (_, child, escalation) = cp_child_not_seen(app, "Alfie").await;
+    let token = app.token(&app.tm).await;
+    let before = app.audit_len().await;
+    let r = app.api(Method::GET, &format!("/api/v1/escalations/{}", escalation.0), Some(&token), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let added = added_since(app, before).await;
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert_eq!(added[0].subject, child.subject());
+    assert_eq!(event(&added[0])["type"], "record_viewed");
+    let (cookie, _) = app.session("tm1").await;
+    let before = app.audit_len().await;
+    let page = app.get_page(&format!("/escalations/{}", escalation.0), Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let added = added_since(app, before).await;
+    assert_eq!(added.len(), 1, "{added:?}");
+    assert_eq!(event(&added[0])["read"]["via"], "page");
+    assert_chain_verifies(app).await;
+});

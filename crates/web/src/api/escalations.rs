@@ -56,9 +56,15 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
+    origin: crate::Origin,
     Id(id): Id<EscalationId>,
 ) -> Result<Json<EscalationRecord>, ApiError> {
-    Ok(Json(state.svc.escalation(&actor, id).await?.into()))
+    let found = state.svc.escalation(&actor, id).await?;
+    // An escalation about a child names them: a read of their record.
+    if let Some(child) = found.0.child {
+        super::viewed(&state, &actor, child, &origin).await?;
+    }
+    Ok(Json(found.into()))
 }
 
 /// The escalation as it stands after a command the caller was allowed to make.

@@ -294,11 +294,19 @@ async fn show_page(
 async fn show(
     State(state): State<AppState>,
     user: PageUser,
+    origin: crate::Origin,
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let id = escalation_id(&id)?;
-    show_page(&state, &user, id, "", "", FormErrors::default(), q.done.as_deref()).await
+    let page = show_page(&state, &user, id, "", "", FormErrors::default(), q.done.as_deref()).await?;
+    // An escalation about a child names them and what went wrong: a read of their record.
+    let (e, _) = state.svc.escalation(&user.actor, id).await?;
+    if let Some(child) = e.child {
+        let event = domain::event::Event::RecordViewed { person: child, read: origin.page() };
+        state.svc.record_read(&user.actor, &child.subject(), event).await?;
+    }
+    Ok(page)
 }
 
 async fn acknowledge(
