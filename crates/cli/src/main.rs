@@ -426,10 +426,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Match { command: MatchCommand::Store { db, out, threshold, queue } } => {
             let store = Store::open(&db.db).await.with_context(|| format!("opening {}", db.db))?;
-            safeguard::matching::store_duplicates(&store, out.as_deref(), threshold).await?;
+            let (people, pairs) = safeguard::matching::store_duplicates(&store, out.as_deref(), threshold).await?;
             if queue {
+                // The pairs just listed, without running the engine again.
                 let svc = Service::new(store, Arc::new(SystemClock), Config::default());
-                let found = svc.find_duplicates(Caller::System("match-store"), threshold).await?;
+                let found = svc.queue_duplicates(Caller::System("match-store"), people, &pairs).await?;
                 eprintln!(
                     "{} new pairs put in the review queue ({} already there or decided)",
                     found.added,

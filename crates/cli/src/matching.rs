@@ -75,25 +75,19 @@ impl Progress {
 /// above `threshold` (default 0.5) that are not clearly different people (twins, or
 /// people recorded as related to each other), written as CSV
 /// (`person_a,person_b,name_a,name_b,probability,evidence`) to `out` or stdout, most
-/// likely first. Records already merged into another are left out. Returns how many
-/// pairs it found.
+/// likely first. Records already merged into another are left out. Returns the people
+/// compared and the pairs found.
 pub async fn store_duplicates(
     store: &store::Store,
     out: Option<&Path>,
     threshold: Option<f64>,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<(usize, Vec<commands::matching::StoredDuplicate>)> {
     let start = Instant::now();
-    let (rows, _) = store::query::people_for_matching(store, Default::default()).await?;
-    let merged = store::duplicates::merged_people(store).await?;
-    let rows: Vec<_> = rows.into_iter().filter(|r| !merged.contains(&r.id)).collect();
+    let people = commands::duplicates::PeopleToCompare::read(store).await?;
+    let rows = &people.rows;
     let mut progress = Progress::new();
-    let pairs = commands::matching::duplicates_among(&rows, threshold, |stage, done, total| {
-        progress.update(stage, done, total)
-    });
+    let pairs = people.likely_pairs(threshold, |stage, done, total| progress.update(stage, done, total));
     progress.finish();
-    // People recorded as related to each other are two people, whatever the names say.
-    let related = store::duplicates::related_pairs(store).await?;
-    let pairs: Vec<_> = pairs.into_iter().filter(|p| !related.contains(&(p.person_a, p.person_b))).collect();
     let names: std::collections::HashMap<_, _> =
         rows.iter().map(|r| (r.id, format!("{} {}", r.given_name, r.family_name))).collect();
     let mut w: Box<dyn std::io::Write> = match out {
@@ -124,7 +118,7 @@ pub async fn store_duplicates(
         threshold.unwrap_or(Settings::default().threshold),
         start.elapsed().as_secs_f64()
     );
-    Ok(pairs.len())
+    Ok((rows.len(), pairs))
 }
 
 /// Reads `input` (the bulk CSV format; `cluster_id`/`household_id` columns are ignored),

@@ -132,4 +132,24 @@ async fn the_store_command_lists_people_recorded_twice_but_not_twins() {
     assert!(pairs[0].starts_with(&format!("{a},{b},")) || pairs[0].starts_with(&format!("{b},{a},")), "{csv}");
     assert!(pairs[0].contains("first name: nickname (Alfred ↔ Alfie)"), "{csv}");
     assert!(!csv.contains(&lily.reference()) && !csv.contains(&leo.reference()), "twins are two people: {csv}");
+
+    // With --queue the pair listed goes into the review queue, once.
+    let queue = || {
+        Command::new(env!("CARGO_BIN_EXE_safeguard"))
+            .args(["match", "store", "--db", &db, "--queue", "--out"])
+            .arg(dir.path().join("again.csv"))
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let run = queue();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("1 new pairs put in the review queue"));
+    let run = queue();
+    assert!(String::from_utf8_lossy(&run.stderr).contains("0 new pairs put in the review queue (1 already"));
+    let store = store::Store::open(&db).await.unwrap();
+    let queued = store::duplicates::duplicate_pairs(&store, "open", 10).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!((queued[0].person_a, queued[0].person_b), (alfred.min(alfie), alfred.max(alfie)));
+    store.close().await;
 }

@@ -2,7 +2,7 @@
 //! manager merges them, undoes a merge, or marks them "not the same person". Every
 //! decision is on the trail with exactly what moved.
 
-use crate::matching::duplicates_among;
+use crate::matching::{StoredDuplicate, duplicates_among};
 use crate::{Caller, Result, Service, audit_actor, not_found};
 use domain::Rejection;
 use domain::authz::{Action, Actor, require};
@@ -36,24 +36,61 @@ pub struct FoundSummary {
     pub added: usize,
 }
 
+/// Who the engine compares when looking for people recorded twice: everyone not already
+/// merged into another, and the pairs recorded as related to each other.
+pub struct PeopleToCompare {
+    /// Everyone not merged into someone else.
+    pub rows: Vec<store::query::MatchingRow>,
+    /// Pairs (lower id first) recorded as related: two people, whatever the names say.
+    pub related: std::collections::HashSet<(PersonId, PersonId)>,
+}
+
+impl PeopleToCompare {
+    /// Reads them from `store`.
+    pub async fn read(store: &store::Store) -> Result<Self> {
+        let (rows, _) = query::people_for_matching(store, Default::default()).await?;
+        let merged = stored::merged_people(store).await?;
+        let rows = rows.into_iter().filter(|r| !merged.contains(&r.id)).collect();
+        Ok(PeopleToCompare { rows, related: stored::related_pairs(store).await? })
+    }
+
+    /// The pairs likely to be one person (at or above `threshold`, by default the
+    /// engine's), most likely first; never a pair recorded as related — a parent and child
+    /// sharing a name and a home look alike to the engine. CPU work: call it off the async
+    /// threads.
+    pub fn likely_pairs(
+        &self,
+        threshold: Option<f64>,
+        progress: impl FnMut(::matching::Stage, usize, usize),
+    ) -> Vec<StoredDuplicate> {
+        let found = duplicates_among(&self.rows, threshold, progress);
+        found.into_iter().filter(|d| !self.related.contains(&(d.person_a, d.person_b))).collect()
+    }
+}
+
 impl Service {
     /// Runs the matching engine over everyone recorded and puts each new likely pair in
-    /// the review queue. Pairs already there, or decided before, are not offered again;
-    /// nor are people recorded as related to each other.
+    /// the review queue (see [`Service::queue_duplicates`]).
     pub async fn find_duplicates(&self, caller: Caller<'_>, threshold: Option<f64>) -> Result<FoundSummary> {
         caller.require(Action::ReviewDuplicates)?;
-        let (rows, _) = query::people_for_matching(self.store(), Default::default()).await?;
-        let merged = stored::merged_people(self.store()).await?;
-        let rows: Vec<_> = rows.into_iter().filter(|r| !merged.contains(&r.id)).collect();
-        let people = rows.len();
-        let found = tokio::task::spawn_blocking(move || duplicates_among(&rows, threshold, |_, _, _| {}))
+        let people = PeopleToCompare::read(self.store()).await?;
+        let compared = people.rows.len();
+        let found = tokio::task::spawn_blocking(move || people.likely_pairs(threshold, |_, _, _| {}))
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        self.queue_duplicates(caller, compared, &found).await
+    }
+
+    /// Puts the pairs `found` among `people` compared in the review queue, in one command
+    /// on the trail. Pairs already there, or decided before, are not offered again.
+    pub async fn queue_duplicates(
+        &self,
+        caller: Caller<'_>,
+        people: usize,
+        found: &[StoredDuplicate],
+    ) -> Result<FoundSummary> {
+        caller.require(Action::ReviewDuplicates)?;
         let known = stored::known_duplicate_pairs(self.store()).await?;
-        // A parent and child who share a name and a home look alike to the engine; the
-        // record already says they are two people.
-        let related = stored::related_pairs(self.store()).await?;
-        let found: Vec<_> = found.into_iter().filter(|d| !related.contains(&(d.person_a, d.person_b))).collect();
         let fresh: Vec<_> = found.iter().filter(|d| !known.contains(&(d.person_a, d.person_b))).collect();
         let added = fresh.len();
         if added > 0 {

@@ -251,6 +251,10 @@ struct ShowPage {
     action: Field,
 }
 
+/// Renders an escalation; with errors, as a refused form (422). `read` is where a plain
+/// view of it comes from: an escalation about a child names them and what went wrong, so
+/// that view is a read of their record, on the trail before it is shown.
+#[allow(clippy::too_many_arguments)]
 async fn show_page(
     state: &AppState,
     user: &PageUser,
@@ -259,9 +263,14 @@ async fn show_page(
     action: &str,
     errors: FormErrors,
     done: Option<&str>,
+    read: Option<&crate::Origin>,
 ) -> Result<Response, PageError> {
     let svc = &state.svc;
     let (e, history) = svc.escalation(&user.actor, id).await?;
+    if let (Some(origin), Some(child)) = (read, e.child) {
+        let event = domain::event::Event::RecordViewed { person: child, read: origin.page() };
+        svc.record_read(&user.actor, &child.subject(), event).await?;
+    }
     let may_act = may_act_on_escalation(&user.actor, e.level, e.assignee.id);
     let invalid = errors.any();
     let page = ShowPage {
@@ -299,14 +308,7 @@ async fn show(
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, PageError> {
     let id = escalation_id(&id)?;
-    let page = show_page(&state, &user, id, "", "", FormErrors::default(), q.done.as_deref()).await?;
-    // An escalation about a child names them and what went wrong: a read of their record.
-    let (e, _) = state.svc.escalation(&user.actor, id).await?;
-    if let Some(child) = e.child {
-        let event = domain::event::Event::RecordViewed { person: child, read: origin.page() };
-        state.svc.record_read(&user.actor, &child.subject(), event).await?;
-    }
-    Ok(page)
+    show_page(&state, &user, id, "", "", FormErrors::default(), q.done.as_deref(), Some(&origin)).await
 }
 
 async fn acknowledge(
@@ -322,7 +324,7 @@ async fn acknowledge(
         Ok(()) => Ok(see_other(&format!("/escalations/{}?done=acknowledged", id.0))),
         Err(e) => {
             let errors = FormErrors::from_command_on(e, &["note"])?;
-            show_page(&state, &user, id, &form.note, "", errors, None).await
+            show_page(&state, &user, id, &form.note, "", errors, None, None).await
         }
     }
 }
@@ -340,7 +342,7 @@ async fn resolve(
         Ok(()) => Ok(see_other(&format!("/escalations/{}?done=resolved", id.0))),
         Err(e) => {
             let errors = FormErrors::from_command_on(e, &["action"])?;
-            show_page(&state, &user, id, "", &form.action, errors, None).await
+            show_page(&state, &user, id, "", &form.action, errors, None, None).await
         }
     }
 }
