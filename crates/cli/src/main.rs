@@ -573,7 +573,15 @@ async fn audit_command(command: AuditCommand) -> anyhow::Result<()> {
             let store = open(&db.db).await?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let n = safeguard::audit::export(&store, from, &mut out).await?;
-            eprintln!("exported {n} entries");
+            // An export is a read like any other: on the trail, as the operator's.
+            let svc = Service::new(store, Arc::new(SystemClock), Config::default());
+            let read = domain::event::Event::DataExported {
+                what: format!("audit entries from {from}"),
+                rows: u32::try_from(n).unwrap_or(u32::MAX),
+                read: domain::event::ReadFrom::new("cli", "local", "safeguard audit export"),
+            };
+            let seq = svc.record_read_as(system, "audit", read).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!("exported {n} entries; the export itself is entry {seq} on the trail");
             Ok(())
         }
         AuditCommand::Checkpoint { db, key } => {

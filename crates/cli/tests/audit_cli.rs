@@ -50,8 +50,22 @@ fn an_outside_verifier_checks_the_export_the_proofs_and_the_signature() {
     assert!(size > 50, "{checkpoint}");
     // Asking again signs nothing new.
     assert_eq!(ok(safeguard(d, &["audit", "checkpoint", "--db", "t.db"])), checkpoint);
-    std::fs::write(d.join("export.jsonl"), ok(safeguard(d, &["audit", "export", "--db", "t.db"]))).unwrap();
-    std::fs::write(d.join("inc.json"), ok(safeguard(d, &["audit", "prove", "--db", "t.db", "7"]))).unwrap();
+    let export = safeguard(d, &["audit", "export", "--db", "t.db"]);
+    let said = String::from_utf8_lossy(&export.stderr).to_string();
+    std::fs::write(d.join("export.jsonl"), ok(export)).unwrap();
+    // The export is itself a read on the trail, the entry after those it exported.
+    assert!(said.contains(&format!("exported {size} entries; the export itself is entry {}", size + 1)), "{said}");
+    let last = ok(safeguard(d, &["audit", "export", "--db", "t.db", "--from", &(size + 1).to_string()]));
+    let entry = serde_json::from_str::<serde_json::Value>(last.lines().next().unwrap()).unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD.decode(entry["entry"].as_str().unwrap()).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.contains(r#""actor":"system:audit-cli","action":"data.export""#), "{text}");
+    let size_text = size.to_string();
+    std::fs::write(
+        d.join("inc.json"),
+        ok(safeguard(d, &["audit", "prove", "--db", "t.db", "7", "--size", &size_text])),
+    )
+    .unwrap();
     let old = (size / 3).to_string();
     std::fs::write(
         d.join("con.json"),

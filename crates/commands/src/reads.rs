@@ -4,7 +4,7 @@
 //! The query that reads the data checks the reader's role first; only a read that was
 //! allowed is recorded, and the data is shown only once its entry is committed.
 
-use crate::{CommandError, Result, Service, audit_actor, not_found};
+use crate::{Caller, CommandError, Result, Service, not_found};
 use domain::Rejection;
 use domain::authz::{Action, Actor, require};
 use domain::event::Event;
@@ -16,6 +16,11 @@ impl Service {
     /// ([`Event::is_read`]); `subject` is what was read (`person:12`, `people`,
     /// `caseloads`). Returns the entry's sequence number.
     pub async fn record_read(&self, actor: &Actor, subject: &str, event: Event) -> Result<i64> {
+        self.record_read_as(Caller::Staff(actor), subject, event).await
+    }
+
+    /// [`Service::record_read`] for any caller: the operator's command line too.
+    pub async fn record_read_as(&self, caller: Caller<'_>, subject: &str, event: Event) -> Result<i64> {
         let action = match &event {
             Event::RecordViewed { .. } => access::READ_ACTIONS[0],
             Event::RecordAccessViewed { .. } => access::READ_ACTIONS[1],
@@ -28,7 +33,7 @@ impl Service {
         };
         let now = self.now();
         let mut tx = self.store().begin().await?;
-        tx.record(&audit_actor(actor), action, subject, now, &[event]).await?;
+        tx.record(&caller.audit(), action, subject, now, &[event]).await?;
         let seq = tx.commit().await?.ok_or(CommandError::Store(store::StoreError::Corrupt {
             table: "audit_log",
             detail: "a read committed without its audit entry".into(),

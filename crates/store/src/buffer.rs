@@ -1,7 +1,7 @@
 //! Rows a transaction writes later, many to a statement.
 //!
 //! The sweeper fires hundreds of timers in one transaction, and each adds an escalation,
-//! its history, a notification, two timers and an audit entry. Written one statement
+//! its history, a notification and two timers. Written one statement
 //! each, the round trips dominate (about 1 ms a timer on SQLite, 7 ms on PostgreSQL).
 //! Rows that nothing in the transaction reads back before commit wait here and go in
 //! multi-row statements. Every statement that reads, or updates a table, flushes first
@@ -60,18 +60,10 @@ pub(crate) enum Deferred {
     Delivery,
     /// Timer upserts (create, or move the outstanding timer).
     Timer,
-    /// Audit-log entries.
-    Audit,
 }
 
-const ORDER: [Deferred; 6] = [
-    Deferred::Escalation,
-    Deferred::History,
-    Deferred::Notification,
-    Deferred::Delivery,
-    Deferred::Timer,
-    Deferred::Audit,
-];
+const ORDER: [Deferred; 5] =
+    [Deferred::Escalation, Deferred::History, Deferred::Notification, Deferred::Delivery, Deferred::Timer];
 
 /// Values bound per statement, at most. PostgreSQL gains from large statements (fewer
 /// round trips). SQLite has no round trips, and its driver looks up each parameter's
@@ -117,11 +109,6 @@ impl Deferred {
                 " ON CONFLICT (kind, subject) WHERE state <> 'done'
                   DO UPDATE SET due_at = excluded.due_at, token = excluded.token, state = 'scheduled', updated_at = excluded.updated_at",
             ),
-            Deferred::Audit => (
-                "INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes) VALUES ",
-                10,
-                "",
-            ),
         }
     }
 }
@@ -129,7 +116,7 @@ impl Deferred {
 /// Rows waiting to be written, per table.
 #[derive(Debug, Default)]
 pub(crate) struct WriteBuffer {
-    rows: [Vec<Vec<Param>>; 6],
+    rows: [Vec<Vec<Param>>; 5],
     /// The outstanding timers (kind, subject) with an upsert waiting: one multi-row
     /// upsert may not touch the same row twice, so a second change flushes first.
     timer_keys: HashSet<(String, String)>,

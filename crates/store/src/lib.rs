@@ -109,6 +109,11 @@ pub struct Store {
     /// SQLite has one writer at a time; queueing writers here (rather than in SQLite's
     /// busy handler, which polls) keeps write latency flat under load.
     write_gate: Arc<tokio::sync::Mutex<()>>,
+    /// Where the trail ended at this store's last commit, so an append need not read it.
+    known_end: tx::KnownEnd,
+    /// The PostgreSQL schema every connection is pinned to (tests), for a connection
+    /// opened outside the pool.
+    pg_schema: Option<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -148,6 +153,7 @@ impl Store {
     pub async fn connect_with(backend: Backend, url: &str, pg_schema: Option<String>) -> Result<Store, StoreError> {
         install_default_drivers();
         let memory = url.contains(":memory:");
+        let schema_of_connections = pg_schema.clone();
         let options = AnyPoolOptions::new()
             // An in-memory SQLite database exists per connection: keep exactly one.
             .max_connections(if memory {
@@ -187,7 +193,13 @@ impl Store {
                 })
             });
         let pool = options.connect(url).await?;
-        Ok(Store { pool, backend, write_gate: Arc::new(tokio::sync::Mutex::new(())) })
+        Ok(Store {
+            pool,
+            backend,
+            write_gate: Arc::new(tokio::sync::Mutex::new(())),
+            known_end: Default::default(),
+            pg_schema: schema_of_connections,
+        })
     }
 
     /// Connects and brings the schema up to date.
@@ -213,6 +225,11 @@ impl Store {
         self.backend
     }
 
+    /// The PostgreSQL schema this store is pinned to, if any (tests).
+    pub(crate) fn pg_schema(&self) -> Option<&str> {
+        self.pg_schema.as_deref()
+    }
+
     /// The connection pool, for read-only queries.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
@@ -230,13 +247,13 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(Tx::new(inner, self.backend, gate))
+        Ok(Tx::new(inner, self.backend, gate, self.known_end.clone()))
     }
 
     /// Starts a read-only transaction (one consistent snapshot; takes no write lock).
     /// Use it for queries that go through [`Tx`]'s loaders; never write through it.
     pub async fn begin_read(&self) -> Result<Tx, StoreError> {
-        Ok(Tx::new(self.pool.begin().await?, self.backend, None))
+        Ok(Tx::new(self.pool.begin().await?, self.backend, None, self.known_end.clone()))
     }
 
     /// Closes every connection.

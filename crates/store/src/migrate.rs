@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_visits_seen"),
     migration!(9, "0009_duplicates"),
     migration!(10, "0010_audit_tree"),
+    migration!(11, "0011_audit_append"),
 ];
 
 /// An arbitrary constant naming safeguard's migration lock.

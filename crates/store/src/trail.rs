@@ -80,6 +80,228 @@ pub(crate) async fn catch_up(tx: &mut Tx, mut tree: Frontier, seq: i64) -> Resul
     Ok(tree)
 }
 
+/// Where the trail ends: the last entry's sequence number and chain hash, and the tree's
+/// right edge. The store remembers the end it last committed, so that the next append
+/// need not read it first.
+#[derive(Debug, Clone)]
+pub(crate) struct TrailEnd {
+    /// The last entry's sequence number (0 for an empty log).
+    pub(crate) seq: i64,
+    /// The last entry's chain hash.
+    pub(crate) hash: Hash,
+    /// The tree over every entry.
+    pub(crate) tree: Frontier,
+}
+
+/// An audit entry recorded in a transaction, waiting for its place in the chain.
+pub(crate) struct Unsealed {
+    pub(crate) at: Timestamp,
+    pub(crate) actor: String,
+    pub(crate) action: String,
+    pub(crate) subject: String,
+    pub(crate) events: Box<serde_json::value::RawValue>,
+}
+
+/// What SQLite's append trigger says when an entry does not follow the head (migration 0011).
+const NOT_AFTER_HEAD: &str = "audit entry does not follow the head";
+
+/// Reads the end of the trail inside `tx`, locking it on PostgreSQL until the transaction
+/// ends (on SQLite the transaction already holds the write lock). A log from before the
+/// tree has its tree built first.
+pub(crate) async fn read_end(tx: &mut Tx) -> Result<TrailEnd, StoreError> {
+    let sql = format!("SELECT seq, hash, tree_size, frontier FROM audit_head WHERE id = 1{}", tx.for_update());
+    let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(tx.db().await?).await?;
+    let hash = parse(&head.try_get::<String, _>("hash")?)?;
+    let seq: i64 = head.try_get("seq")?;
+    let mut tree = frontier_of(head.try_get("tree_size")?, &head.try_get::<String, _>("frontier")?)?;
+    if tree_size(&tree) < seq {
+        tree = catch_up(tx, tree, seq).await?;
+        sqlx::query("UPDATE audit_head SET tree_size = $1, frontier = $2 WHERE id = 1")
+            .bind(tree_size(&tree))
+            .bind(frontier_text(&tree))
+            .execute(tx.db().await?)
+            .await?;
+    }
+    Ok(TrailEnd { seq, hash, tree })
+}
+
+/// One entry sealed onto the chain: the values of its `audit_log` row.
+struct Sealed {
+    seq: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    subject: String,
+    entry: String,
+    prev_hash: String,
+    hash: String,
+    leaf_hash: String,
+    nodes: String,
+    /// The tree's right edge after it, for the last entry of a statement.
+    frontier: Option<String>,
+}
+
+/// Appends `entries` after `end` in one statement (or one per few hundred entries), each
+/// hashed onto the one before, and moves the head. The statement writes only if the
+/// trail still ends at `end`; otherwise (another process appended since `end` was
+/// remembered) nothing is written and the answer is `None`.
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    end: &TrailEnd,
+    entries: &[Unsealed],
+) -> Result<Option<TrailEnd>, StoreError> {
+    // SQLite binds slowly past a few hundred values in a statement; PostgreSQL gains
+    // from fewer round trips (as in the write buffer).
+    let per_statement = match backend {
+        crate::Backend::Sqlite => 27,
+        crate::Backend::Postgres => 300,
+    };
+    let (mut seq, mut prev, mut tree) = (end.seq, end.hash, end.tree.clone());
+    let mut rows = Vec::with_capacity(entries.len());
+    for (k, e) in entries.iter().enumerate() {
+        seq += 1;
+        let at_text = e.at.to_string();
+        let entry = audit::Envelope {
+            seq,
+            at: &at_text,
+            actor: &e.actor,
+            action: &e.action,
+            subject: &e.subject,
+            events: &e.events,
+        }
+        .encode();
+        let hash = audit::chain_hash(&prev, &entry);
+        let leaf = merkle::leaf_hash(&entry);
+        let nodes = push_leaf(&mut tree, leaf);
+        let last_of_statement = (k + 1) % per_statement == 0 || k + 1 == entries.len();
+        rows.push(Sealed {
+            seq,
+            at: to_micros(e.at),
+            actor: e.actor.clone(),
+            action: e.action.clone(),
+            subject: e.subject.clone(),
+            entry: String::from_utf8(entry).map_err(|err| corrupt(err.to_string()))?,
+            prev_hash: hex::encode(prev),
+            hash: hex::encode(hash),
+            leaf_hash: hex::encode(leaf),
+            nodes,
+            frontier: last_of_statement.then(|| frontier_text(&tree)),
+        });
+        prev = hash;
+    }
+    let mut rows = rows.into_iter();
+    for n in 0.. {
+        let chunk: Vec<Sealed> = rows.by_ref().take(per_statement).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let written = match backend {
+            crate::Backend::Sqlite => append_sqlite(conn, chunk).await?,
+            crate::Backend::Postgres => append_postgres(conn, chunk).await?,
+        };
+        if !written {
+            if n == 0 {
+                return Ok(None);
+            }
+            // The first statement moved the head under this transaction's lock.
+            return Err(corrupt("the head moved while this transaction held it"));
+        }
+    }
+    Ok(Some(TrailEnd { seq, hash: prev, tree }))
+}
+
+/// `($k, $k+1, …)` for `cols` values from `$first`, with SQL type casts where given.
+fn placeholders(sql: &mut String, first: usize, casts: &[&str]) {
+    sql.push('(');
+    for (c, cast) in casts.iter().enumerate() {
+        if c > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('$');
+        sql.push_str(&(first + c).to_string());
+        sql.push_str(cast);
+    }
+    sql.push(')');
+}
+
+async fn append_sqlite(conn: &mut AnyConnection, rows: Vec<Sealed>) -> Result<bool, StoreError> {
+    let mut sql = String::from(
+        "INSERT INTO audit_append (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes, frontier) VALUES ",
+    );
+    for k in 0..rows.len() {
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        placeholders(&mut sql, k * 11 + 1, &[""; 11]);
+    }
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for r in rows {
+        q = q
+            .bind(r.seq)
+            .bind(r.at)
+            .bind(r.actor)
+            .bind(r.action)
+            .bind(r.subject)
+            .bind(r.entry)
+            .bind(r.prev_hash)
+            .bind(r.hash)
+            .bind(r.leaf_hash)
+            .bind(r.nodes)
+            .bind(r.frontier);
+    }
+    match q.execute(conn).await {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.message().contains(NOT_AFTER_HEAD) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn append_postgres(conn: &mut AnyConnection, rows: Vec<Sealed>) -> Result<bool, StoreError> {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(true);
+    };
+    // The head moves only if it is where this transaction believes (with the tree up to
+    // date), and the update's row lock holds it until commit; the entries are inserted
+    // only if it moved.
+    let mut sql = String::from(
+        "WITH head AS (
+             UPDATE audit_head SET seq = $1, hash = $2, tree_size = $1, frontier = $3
+             WHERE id = 1 AND seq = $4 AND hash = $5 AND tree_size = $4 RETURNING id)
+         INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes)
+         SELECT e.* FROM head, (VALUES ",
+    );
+    const CASTS: [&str; 10] = ["::BIGINT", "::BIGINT", "", "", "", "", "", "", "", ""];
+    for k in 0..rows.len() {
+        if k > 0 {
+            sql.push_str(", ");
+        }
+        placeholders(&mut sql, 6 + k * 10, &CASTS);
+    }
+    sql.push_str(") AS e (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes)");
+    let n = rows.len() as u64;
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(last.seq)
+        .bind(last.hash.clone())
+        .bind(last.frontier.clone().unwrap_or_default())
+        .bind(first.seq - 1)
+        .bind(first.prev_hash.clone());
+    for r in rows {
+        q = q
+            .bind(r.seq)
+            .bind(r.at)
+            .bind(r.actor)
+            .bind(r.action)
+            .bind(r.subject)
+            .bind(r.entry)
+            .bind(r.prev_hash)
+            .bind(r.hash)
+            .bind(r.leaf_hash)
+            .bind(r.nodes);
+    }
+    Ok(q.execute(conn).await?.rows_affected() == n)
+}
+
 impl Store {
     /// Builds the Merkle tree over a log written before it existed; nothing to do for a
     /// log already up to date. Run as the store opens.
@@ -371,24 +593,219 @@ pub async fn export(store: &Store, from: i64, limit: i64) -> Result<Vec<Exported
         .collect()
 }
 
-/// Entries `from..from + n` as one text (joined by newlines) and their stored previous
-/// and chain hashes (hex, concatenated), in order.
-async fn read_batch(store: &Store, from: i64, n: i64) -> Result<(String, String), StoreError> {
-    let sql = match store.backend() {
-        crate::Backend::Sqlite => {
-            "SELECT group_concat(entry, char(10) ORDER BY seq) AS e, group_concat(prev_hash || hash, '' ORDER BY seq) AS h
-             FROM audit_log WHERE seq >= $1 AND seq < $2"
+/// A run of consecutive stored entries, in order: their canonical texts joined by
+/// newlines (which canonical JSON never holds raw), and their stored previous and chain
+/// hashes (hex, concatenated).
+#[derive(Debug, Default)]
+struct Run {
+    entries: String,
+    hashes: String,
+    len: usize,
+}
+
+/// Stands for a stored hash of the wrong length, so that the hashes stay 64 characters
+/// apart; it matches no hash.
+const NOT_A_HASH: &str = "????????????????????????????????????????????????????????????????";
+
+impl Run {
+    /// Adds one stored entry and its stored hashes.
+    fn push(&mut self, entry: &str, prev_hash: &str, hash: &str) {
+        if self.len > 0 {
+            self.entries.push('\n');
         }
-        crate::Backend::Postgres => {
-            "SELECT string_agg(entry, E'\\n' ORDER BY seq) AS e, string_agg(prev_hash || hash, '' ORDER BY seq) AS h
-             FROM audit_log WHERE seq >= $1 AND seq < $2"
+        self.entries.push_str(entry);
+        for hash in [prev_hash, hash] {
+            // Anything but 64 characters cannot match a hash: kept in step as one.
+            self.hashes.push_str(if hash.len() == 64 { hash } else { NOT_A_HASH });
         }
+        self.len += 1;
+    }
+}
+
+type Runs = tokio::sync::mpsc::Sender<Result<Run, StoreError>>;
+
+/// Reads entries 1..=`upto` in runs of `run` entries with SQLite's own interface on a
+/// thread of its own: through `sqlx`, each row costs more than hashing it does.
+fn read_sqlite_file(path: std::path::PathBuf, upto: i64, run: usize, out: Runs) {
+    let read = || -> Result<(), StoreError> {
+        let failed = |e: rusqlite::Error| corrupt(format!("reading the trail from {}: {e}", path.display()));
+        let db =
+            rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(failed)?;
+        let mut statement =
+            db.prepare("SELECT entry, prev_hash, hash FROM audit_log WHERE seq <= ?1 ORDER BY seq").map_err(failed)?;
+        let mut rows = statement.query([upto]).map_err(failed)?;
+        let mut current = Run::default();
+        while let Some(row) = rows.next().map_err(failed)? {
+            let text = |i| row.get_ref(i).ok().and_then(|v| v.as_str().ok()).unwrap_or("");
+            current.push(text(0), text(1), text(2));
+            if current.len == run && out.blocking_send(Ok(std::mem::take(&mut current))).is_err() {
+                return Ok(());
+            }
+        }
+        if current.len > 0 {
+            let _ = out.blocking_send(Ok(current));
+        }
+        Ok(())
     };
-    let r = sqlx::query(sql).bind(from).bind(from + n).fetch_one(store.pool()).await?;
-    Ok((
-        r.try_get::<Option<String>, _>("e")?.unwrap_or_default(),
-        r.try_get::<Option<String>, _>("h")?.unwrap_or_default(),
-    ))
+    if let Err(e) = read() {
+        let _ = out.blocking_send(Err(e));
+    }
+}
+
+/// Reads entries 1..=`upto` from PostgreSQL with `COPY … TO STDOUT (FORMAT binary)` on a
+/// connection of its own: the rows arrive as one stream of length-prefixed fields, with
+/// none of a query's per-row decoding. A range of entries per `COPY`, so that each is an
+/// index range scan rather than a sort of the whole log.
+async fn read_postgres_copy(store: Store, upto: i64, run: usize, out: Runs) {
+    use futures_util::StreamExt as _;
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let read = async {
+        let url = store.pool().connect_options().database_url.clone();
+        let mut options = sqlx::postgres::PgConnectOptions::from_url(&url)?;
+        if let Some(schema) = store.pg_schema() {
+            options = options.options([("search_path", schema)]);
+        }
+        let mut conn = sqlx::postgres::PgConnection::connect_with(&options).await?;
+        const RANGE: i64 = 200_000;
+        let mut current = Run::default();
+        let mut from = 1;
+        while from <= upto {
+            let to = (from + RANGE).min(upto + 1);
+            let sql = format!(
+                "COPY (SELECT entry, prev_hash, hash FROM audit_log WHERE seq >= {from} AND seq < {to} ORDER BY seq) \
+                 TO STDOUT (FORMAT binary)"
+            );
+            let mut fields = CopyFields::default();
+            let mut stream = conn.copy_out_raw(&sql).await?;
+            while let Some(chunk) = stream.next().await {
+                fields.feed(&chunk?);
+                while let Some([entry, prev_hash, hash]) = fields.next_row()? {
+                    current.push(fields.text(&entry)?, fields.text(&prev_hash)?, fields.text(&hash)?);
+                    if current.len == run && out.send(Ok(std::mem::take(&mut current))).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            from = to;
+        }
+        if current.len > 0 {
+            let _ = out.send(Ok(current)).await;
+        }
+        Ok::<(), StoreError>(())
+    };
+    if let Err(e) = read.await {
+        let _ = out.send(Err(e)).await;
+    }
+}
+
+/// Splits PostgreSQL's binary `COPY` format into rows of three text fields: after a
+/// 19-byte header (and its extension), each row is a 16-bit field count, then per field a
+/// 32-bit length and the bytes; a count of -1 ends the data.
+#[derive(Default)]
+struct CopyFields {
+    buffer: Vec<u8>,
+    at: usize,
+    header_read: bool,
+}
+
+impl CopyFields {
+    fn feed(&mut self, bytes: &[u8]) {
+        if self.at > 0 && self.at == self.buffer.len() {
+            self.buffer.clear();
+            self.at = 0;
+        } else if self.at > 1 << 20 {
+            self.buffer.drain(..self.at);
+            self.at = 0;
+        }
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let bytes = self.buffer.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(bytes)
+    }
+
+    /// The next whole row, if the buffer holds one: where its three fields lie in it.
+    fn next_row(&mut self) -> Result<Option<[std::ops::Range<usize>; 3]>, StoreError> {
+        let bad = |what: &str| corrupt(format!("reading the trail with COPY: {what}"));
+        let start = self.at;
+        if !self.header_read {
+            let Some(head) = self.take(19) else { return Ok(None) };
+            if !head.starts_with(b"PGCOPY\n\xff\r\n\0") {
+                return Err(bad("not binary COPY data"));
+            }
+            let extension = u32::from_be_bytes([head[15], head[16], head[17], head[18]]) as usize;
+            if self.take(extension).is_none() {
+                self.at = start;
+                return Ok(None);
+            }
+            self.header_read = true;
+            return self.next_row();
+        }
+        let Some(count) = self.take(2).map(|b| i16::from_be_bytes([b[0], b[1]])) else { return Ok(None) };
+        if count == -1 {
+            return Ok(None);
+        }
+        if count != 3 {
+            return Err(bad("a row without three fields"));
+        }
+        let mut row: [std::ops::Range<usize>; 3] = Default::default();
+        for field in &mut row {
+            let Some(len) = self.take(4).map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]])) else {
+                self.at = start;
+                return Ok(None);
+            };
+            // NULL (-1) reads as empty text, which no check accepts.
+            let len = usize::try_from(len).unwrap_or(0);
+            let from = self.at;
+            if self.take(len).is_none() {
+                self.at = start;
+                return Ok(None);
+            }
+            *field = from..from + len;
+        }
+        Ok(Some(row))
+    }
+
+    /// A field of the last row read, as text.
+    fn text(&self, field: &std::ops::Range<usize>) -> Result<&str, StoreError> {
+        std::str::from_utf8(self.buffer.get(field.clone()).unwrap_or_default())
+            .map_err(|_| corrupt("reading the trail with COPY: text that is not UTF-8"))
+    }
+}
+
+/// Reads entries 1..=`upto` through the pool, a run per statement: for an in-memory
+/// SQLite database, which no other connection can open.
+async fn read_through_pool(store: Store, upto: i64, run: usize, out: Runs) {
+    let step = i64::try_from(run).unwrap_or(i64::MAX);
+    let mut from = 1;
+    while from <= upto {
+        let read = read_range(&store, from, (from + step).min(upto + 1)).await;
+        let failed = read.is_err();
+        if out.send(read).await.is_err() || failed {
+            return;
+        }
+        from += step;
+    }
+}
+
+/// Entries `from..to` as one run, read as one row (SQLite).
+async fn read_range(store: &Store, from: i64, to: i64) -> Result<Run, StoreError> {
+    let r = sqlx::query(
+        "SELECT group_concat(entry, char(10) ORDER BY seq) AS e, group_concat(prev_hash || hash, '' ORDER BY seq) AS h,
+                count(*) AS n
+         FROM audit_log WHERE seq >= $1 AND seq < $2",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_one(store.pool())
+    .await?;
+    Ok(Run {
+        entries: r.try_get::<Option<String>, _>("e")?.unwrap_or_default(),
+        hashes: r.try_get::<Option<String>, _>("h")?.unwrap_or_default(),
+        len: usize::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0),
+    })
 }
 
 /// The sequence number an entry's canonical bytes start with (`{"seq":N,`).
@@ -423,7 +840,7 @@ pub async fn verify(
     verify_in_batches(store, key, supplied, 20_000).await
 }
 
-/// [`verify`], reading `batch` entries per query (tests use small batches to cross
+/// [`verify`], reading `batch` entries at a time (tests use small batches to cross
 /// their boundaries).
 pub async fn verify_in_batches(
     store: &Store,
@@ -431,14 +848,14 @@ pub async fn verify_in_batches(
     supplied: Option<&str>,
     batch: i64,
 ) -> Result<Result<Verified, ChainError>, StoreError> {
-    const READ_AHEAD: usize = 2;
-    let batch = batch.max(1);
+    let batch = usize::try_from(batch.max(1)).unwrap_or(1);
     let bad = |seq: i64, problem: String| Ok(Err(ChainError { seq, problem }));
     let supplied = match supplied.map(|text| audit::checkpoint::verify(text, key)) {
         None => None,
         Some(Ok(c)) => Some(c),
         Some(Err(e)) => return bad(0, format!("the checkpoint supplied does not verify with {key}: {e}")),
     };
+    // Checkpoints first, then the head: every checkpoint read is then within the head.
     let mut stored = Vec::new();
     for c in checkpoints(store).await? {
         match audit::checkpoint::verify(&c.text, key) {
@@ -457,35 +874,91 @@ pub async fn verify_in_batches(
             }
         }
     }
+    // The head and the last stored entry in one statement, so one snapshot: entries
+    // appended while this runs are left for the next check.
+    let head = sqlx::query(
+        "SELECT h.seq, h.tree_size, h.frontier, (SELECT MAX(seq) FROM audit_log) AS last FROM audit_head h WHERE h.id = 1",
+    )
+    .fetch_one(store.pool())
+    .await?;
+    let head_seq: i64 = head.try_get("seq")?;
+    let head_tree = frontier_of(head.try_get("tree_size")?, &head.try_get::<String, _>("frontier")?)?;
+    let last: i64 = head.try_get::<Option<i64>, _>("last")?.unwrap_or(0);
+    if last > head_seq {
+        return bad(
+            head_seq + 1,
+            format!("the log holds entries up to {last} but its head says {head_seq}: the head was moved back"),
+        );
+    }
     let mut wanted: Vec<audit::Checkpoint> = stored.clone();
     wanted.extend(supplied.clone());
     wanted.sort_by_key(|c| c.size);
+
+    // Reading, not hashing, is what limits a check of the whole log: the entries are read
+    // on their own thread (or task) while this one hashes.
+    let (out, runs) = tokio::sync::mpsc::channel(4);
+    match sqlite_file(store) {
+        Some(path) => {
+            std::thread::spawn(move || read_sqlite_file(path, head_seq, batch, out));
+        }
+        None if store.backend() == crate::Backend::Postgres => {
+            tokio::spawn(read_postgres_copy(store.clone(), head_seq, batch, out));
+        }
+        None => {
+            tokio::spawn(read_through_pool(store.clone(), head_seq, batch, out));
+        }
+    }
+    let hashed = tokio::task::spawn_blocking(move || hash_runs(runs, wanted))
+        .await
+        .map_err(|e| corrupt(format!("checking the trail: {e}")))??;
+    let v = match hashed {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    };
+    if v.size() < u64::try_from(head_seq).unwrap_or(0) {
+        let first = i64::try_from(v.size()).unwrap_or(0) + 1;
+        return bad(first, format!("entry {first} is missing (the head says the log holds {head_seq})"));
+    }
+    if head_tree.size() != v.size() || head_tree.root() != v.root_at_current_size() {
+        return bad(head_seq, "the stored tree head does not match the entries".into());
+    }
+    Ok(Ok(Verified {
+        entries: v.size(),
+        root: hex::encode(v.root_at_current_size()),
+        checkpoints: stored.len(),
+        supplied: supplied.map(|c| c.size),
+    }))
+}
+
+/// The SQLite file behind `store`, when it is one another connection can open.
+fn sqlite_file(store: &Store) -> Option<std::path::PathBuf> {
+    if store.backend() != crate::Backend::Sqlite {
+        return None;
+    }
+    let url = store.pool().connect_options().database_url.clone();
+    let options = <sqlx::sqlite::SqliteConnectOptions as sqlx::ConnectOptions>::from_url(&url).ok()?;
+    let path = options.get_filename();
+    (!path.as_os_str().is_empty() && path.exists()).then(|| path.to_path_buf())
+}
+
+/// Hashes the runs in order: each entry must carry the next sequence number, chain onto
+/// the one before, and every checkpoint in `wanted` (smallest first) must match the tree
+/// at its size. `Ok(Err(..))` names the first bad entry; the checkpoints not reached
+/// (beyond the entries) are reported too.
+fn hash_runs(
+    mut runs: tokio::sync::mpsc::Receiver<Result<Run, StoreError>>,
+    wanted: Vec<audit::Checkpoint>,
+) -> Result<Result<audit::LogVerifier, ChainError>, StoreError> {
+    let bad = |seq: i64, problem: String| Ok(Err(ChainError { seq, problem }));
     let mut wanted = wanted.into_iter().peekable();
     let mut v = audit::LogVerifier::new();
-    let last: Option<i64> =
-        sqlx::query("SELECT MAX(seq) AS m FROM audit_log").fetch_one(store.pool()).await?.try_get("m")?;
-    let last = last.unwrap_or(0);
-    // Batches are read as one row each (the entries joined by newlines, which canonical
-    // JSON never holds raw), two ahead of the one being hashed and on their own
-    // connections: reading, not hashing, is what limits a check of the whole log.
-    let fetch = |from: i64| {
-        let store = store.clone();
-        (from, tokio::spawn(async move { read_batch(&store, from, batch).await }))
-    };
-    let mut ahead = std::collections::VecDeque::new();
-    let mut next_from = 1;
-    while ahead.len() < READ_AHEAD && next_from <= last {
-        ahead.push_back(fetch(next_from));
-        next_from += batch;
-    }
-    while let Some((from, pending)) = ahead.pop_front() {
-        let (entries, hashes) = pending.await.map_err(|e| corrupt(format!("reading the trail: {e}")))??;
-        if next_from <= last {
-            ahead.push_back(fetch(next_from));
-            next_from += batch;
+    let mut expected: i64 = 1;
+    while let Some(run) = runs.blocking_recv() {
+        let run = run?;
+        if run.len == 0 {
+            continue;
         }
-        let mut expected = from;
-        for (k, entry) in entries.split('\n').enumerate().filter(|(_, e)| !e.is_empty()) {
+        for (k, entry) in run.entries.split('\n').enumerate() {
             let embedded = seq_of(entry);
             if embedded != Some(expected) {
                 let problem = match embedded {
@@ -494,7 +967,7 @@ pub async fn verify_in_batches(
                 };
                 return bad(expected, problem);
             }
-            let pair = hashes.get(k * 128..(k + 1) * 128).unwrap_or("");
+            let pair = run.hashes.get(k * 128..(k + 1) * 128).unwrap_or("");
             let (prev, hash) = pair.split_at(pair.len().min(64));
             if let Err(e) = v.push_entry(audit::EntryRef {
                 seq: expected,
@@ -512,9 +985,6 @@ pub async fn verify_in_batches(
             }
             expected += 1;
         }
-        if expected < (from + batch).min(last + 1) {
-            return bad(expected, format!("entry {expected} is missing"));
-        }
     }
     if let Some(c) = wanted.next() {
         return bad(
@@ -528,17 +998,46 @@ pub async fn verify_in_batches(
             ),
         );
     }
-    let (size, root) = tree_head(store).await?;
-    if size != v.size() || root != v.root_at_current_size() {
-        return bad(
-            i64::try_from(size.min(v.size()) + 1).unwrap_or(0),
-            "the stored tree head does not match the entries".into(),
-        );
+    Ok(Ok(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CopyFields;
+
+    fn field(out: &mut Vec<u8>, text: &str) {
+        out.extend_from_slice(&i32::try_from(text.len()).unwrap_or(0).to_be_bytes());
+        out.extend_from_slice(text.as_bytes());
     }
-    Ok(Ok(Verified {
-        entries: v.size(),
-        root: hex::encode(v.root_at_current_size()),
-        checkpoints: stored.len(),
-        supplied: supplied.map(|c| c.size),
-    }))
+
+    /// Binary COPY data arriving in any pieces reads as the same rows.
+    #[test]
+    fn copy_rows_survive_any_split() {
+        let mut data = b"PGCOPY\n\xff\r\n\0".to_vec();
+        data.extend_from_slice(&0u32.to_be_bytes());
+        data.extend_from_slice(&3u32.to_be_bytes());
+        data.extend_from_slice(b"ext");
+        let rows = [["{\"seq\":1}", "a", "b"], ["{\"seq\":2,\"x\":\"é\"}", "", "cc"]];
+        for row in &rows {
+            data.extend_from_slice(&3i16.to_be_bytes());
+            for text in row {
+                field(&mut data, text);
+            }
+        }
+        data.extend_from_slice(&(-1i16).to_be_bytes());
+        for piece in [1, 2, 5, 7, data.len()] {
+            let mut fields = CopyFields::default();
+            let mut got = Vec::new();
+            for chunk in data.chunks(piece) {
+                fields.feed(chunk);
+                while let Some([a, b, c]) = fields.next_row().expect("valid data") {
+                    got.push([a, b, c].map(|r| fields.text(&r).expect("text").to_string()));
+                }
+            }
+            assert_eq!(got, rows.map(|r| r.map(String::from)), "pieces of {piece}");
+        }
+        let mut fields = CopyFields::default();
+        fields.feed(b"PGCOPZ\n\xff\r\n\0\0\0\0\0\0\0\0\0");
+        assert!(fields.next_row().is_err());
+    }
 }

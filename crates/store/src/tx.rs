@@ -3,6 +3,7 @@
 use crate::buffer::{Deferred, Param, WriteBuffer};
 use crate::memo::Memo;
 use crate::time::to_micros;
+use crate::trail::{self, TrailEnd, Unsealed};
 use crate::{Backend, StoreError, projection};
 use domain::event::Event;
 use domain::timer::TimerChange;
@@ -31,18 +32,13 @@ impl AuditActor {
     }
 }
 
+/// Where the trail ended when this store last committed an entry, shared by its
+/// transactions; `None` until it first appends.
+pub(crate) type KnownEnd = std::sync::Arc<std::sync::Mutex<Option<TrailEnd>>>;
+
 /// On PostgreSQL escalation ids come from this sequence (migration 0005), so concurrent
 /// sweepers raising escalations in bulk do not queue on the counter row.
 const ESCALATION_IDS: (&str, &str) = (domain::escalation::EscalationId::KIND, "escalation_ids");
-
-/// An audit entry waiting for its place in the chain.
-struct Unsealed {
-    at: Timestamp,
-    actor: String,
-    action: String,
-    subject: String,
-    events: Box<serde_json::value::RawValue>,
-}
 
 /// An open write transaction. Dropping it without [`Tx::commit`] rolls everything back.
 pub struct Tx {
@@ -55,6 +51,10 @@ pub struct Tx {
     /// for the last moments of a transaction, so concurrent transactions (several
     /// sweepers) overlap everything else.
     entries: Vec<Unsealed>,
+    /// The end of the trail as this store last committed it (shared by its transactions).
+    known_end: KnownEnd,
+    /// The end of the trail once this transaction's entries are appended.
+    sealed: Option<TrailEnd>,
     /// Reads that cannot change within one transaction except through it, remembered
     /// for a batch (the sweeper fires hundreds of timers per transaction).
     pub(crate) memo: Memo,
@@ -67,6 +67,7 @@ impl Tx {
         inner: Transaction<'static, Any>,
         backend: Backend,
         gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+        known_end: KnownEnd,
     ) -> Self {
         Self {
             inner,
@@ -74,6 +75,8 @@ impl Tx {
             _gate: gate,
             pending: Vec::new(),
             entries: Vec::new(),
+            known_end,
+            sealed: None,
             memo: Memo::default(),
             buffer: WriteBuffer::default(),
         }
@@ -241,66 +244,36 @@ impl Tx {
         Ok(())
     }
 
-    /// Chains the recorded entries onto the log: locks the head (on PostgreSQL the row
-    /// lock serialises appends across processes, so the chain never forks), hashes each
-    /// entry onto the one before, writes them and the new head. Returns the last seq.
+    /// Chains the recorded entries onto the log after the end this store last committed,
+    /// in one statement that writes only if the trail still ends there; if another
+    /// process appended since, reads the end (locking it) and appends again. Returns the
+    /// last sequence number.
     async fn seal_entries(&mut self) -> Result<Option<i64>, StoreError> {
         if self.entries.is_empty() {
             return Ok(None);
         }
-        let sql = format!("SELECT seq, hash, tree_size, frontier FROM audit_head WHERE id = 1{}", self.for_update());
-        let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(self.db().await?).await?;
-        let hash_hex: String = head.try_get("hash")?;
-        let mut prev = audit::parse_hash(&hash_hex)
-            .ok_or(StoreError::Corrupt { table: "audit_head", detail: "hash is not 32 bytes of hex".into() })?;
-        let mut seq: i64 = head.try_get("seq")?;
-        let mut tree = crate::trail::frontier_of(head.try_get("tree_size")?, &head.try_get::<String, _>("frontier")?)?;
-        if crate::trail::tree_size(&tree) < seq {
-            // A log from before the tree: its tree is built first, in this transaction.
-            tree = crate::trail::catch_up(self, tree, seq).await?;
-        }
-        for e in std::mem::take(&mut self.entries) {
-            seq += 1;
-            let at_text = e.at.to_string();
-            let entry = audit::Envelope {
-                seq,
-                at: &at_text,
-                actor: &e.actor,
-                action: &e.action,
-                subject: &e.subject,
-                events: &e.events,
-            }
-            .encode();
-            let hash = audit::chain_hash(&prev, &entry);
-            let leaf = audit::merkle::leaf_hash(&entry);
-            let nodes = crate::trail::push_leaf(&mut tree, leaf);
-            let entry_text = String::from_utf8(entry)
-                .map_err(|err| StoreError::Corrupt { table: "audit_log", detail: err.to_string() })?;
-            self.buffer.push(
-                Deferred::Audit,
-                vec![
-                    seq.into(),
-                    to_micros(e.at).into(),
-                    e.actor.into(),
-                    e.action.into(),
-                    e.subject.into(),
-                    entry_text.into(),
-                    hex::encode(prev).into(),
-                    hex::encode(hash).into(),
-                    hex::encode(leaf).into(),
-                    nodes.into(),
-                ],
-            );
-            prev = hash;
-        }
         self.db().await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2, tree_size = $1, frontier = $3 WHERE id = 1")
-            .bind(seq)
-            .bind(hex::encode(prev))
-            .bind(crate::trail::frontier_text(&tree))
-            .execute(&mut *self.inner)
-            .await?;
-        Ok(Some(seq))
+        let remembered = self.known_end.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let (mut end, mut read) = match remembered {
+            Some(end) => (end, false),
+            None => (trail::read_end(self).await?, true),
+        };
+        loop {
+            if let Some(new_end) = trail::append(&mut self.inner, self.backend, &end, &self.entries).await? {
+                self.entries.clear();
+                let seq = new_end.seq;
+                self.sealed = Some(new_end);
+                return Ok(Some(seq));
+            }
+            if read {
+                return Err(StoreError::Corrupt {
+                    table: "audit_head",
+                    detail: "the head moved while this transaction held it".into(),
+                });
+            }
+            end = trail::read_end(self).await?;
+            read = true;
+        }
     }
 
     /// Commits the transaction: the changes, and their trail, become durable together.
@@ -320,6 +293,9 @@ impl Tx {
         // Last, so the head is locked for as short a time as possible.
         let last = self.seal_entries().await?;
         self.inner.commit().await?;
+        if let Some(end) = self.sealed.take() {
+            *self.known_end.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(end);
+        }
         Ok(last)
     }
 }

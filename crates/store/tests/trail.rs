@@ -247,3 +247,106 @@ store_test!(a_missing_tail_of_the_last_batch_is_caught, |store| async move {
     let e = trail::verify_in_batches(store, &verifier(), None, 7).await.unwrap().unwrap_err();
     assert_eq!(e.seq, 30, "{e}");
 });
+
+/// Two handles on one database (two processes): each remembers where the trail ended at
+/// its own last commit, so every append after the other's finds that out, reads the head
+/// and chains on; the log stays one chain and one tree.
+async fn two_handles_append_in_turn(t: &store::testing::TestStore) {
+    let other = t.reconnect().await;
+    for round in 0..5 {
+        append(&t.store, 3 + round, "mine").await;
+        append(&other, 2, "theirs").await;
+    }
+    // A batch larger than one statement holds (27 entries on SQLite, 300 on PostgreSQL).
+    let mut tx = other.begin().await.unwrap();
+    for k in 0..700 {
+        tx.record(&AuditActor::System("test"), "bulk", &format!("thing:{k}"), at(k), &[]).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    append(&t.store, 1, "after").await;
+    let v = verify(&t.store, None).await.unwrap();
+    assert_eq!(v.entries, 25 + 10 + 700 + 1);
+    let (size, root) = trail::tree_head(&other).await.unwrap();
+    assert_eq!((size, hex::encode(root)), (v.entries, v.root));
+    other.close().await;
+}
+
+#[tokio::test]
+async fn two_handles_append_in_turn_on_sqlite() {
+    let t = store::testing::TestStore::sqlite().await;
+    two_handles_append_in_turn(&t).await;
+    t.teardown().await;
+}
+
+#[tokio::test]
+async fn two_handles_append_in_turn_on_postgres() {
+    let Some(t) = store::testing::TestStore::postgres().await else { return };
+    two_handles_append_in_turn(&t).await;
+    t.teardown().await;
+}
+
+/// On PostgreSQL several processes append at once: the chain never forks.
+#[tokio::test]
+async fn concurrent_appends_on_postgres_keep_one_chain() {
+    let Some(t) = store::testing::TestStore::postgres().await else { return };
+    let other = t.reconnect().await;
+    let mut tasks = Vec::new();
+    for (k, s) in [t.store.clone(), other.clone(), t.store.clone(), other.clone()].into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            for i in 0..25 {
+                let mut tx = s.begin().await.unwrap();
+                tx.record(&AuditActor::System("test"), "race", &format!("task:{k}:{i}"), at(i), &[]).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(verify(&t.store, None).await.unwrap().entries, 100);
+    other.close().await;
+    t.teardown().await;
+}
+
+/// SQLite itself refuses an entry that does not follow the head (migration 0011), and
+/// writes nothing for it.
+#[tokio::test]
+async fn sqlite_refuses_an_entry_that_would_fork_the_chain() {
+    let t = store::testing::TestStore::sqlite().await;
+    let store = &t.store;
+    append(store, 3, "x").await;
+    let (seq, hash, _, _) = head(store).await;
+    let insert = |seq: i64, prev: String| {
+        sqlx::query(
+            "INSERT INTO audit_append (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes, frontier)
+             VALUES ($1, 0, 'system:test', 'x', 'thing:9', '{}', $2, $3, $3, '', NULL)",
+        )
+        .bind(seq)
+        .bind(prev)
+        .bind("ab".repeat(32))
+        .execute(store.pool())
+    };
+    for (at_seq, prev) in [(seq, hash.clone()), (seq + 2, hash.clone()), (seq + 1, "cd".repeat(32))] {
+        let e = insert(at_seq, prev).await.unwrap_err();
+        assert!(e.to_string().contains("does not follow the head"), "{e}");
+    }
+    assert_eq!(head(store).await.0, seq, "nothing written");
+    let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(store.pool()).await.unwrap().get("n");
+    assert_eq!(n, seq);
+    t.teardown().await;
+}
+
+/// An in-memory SQLite database (no other connection can open it) is read through the pool.
+#[tokio::test]
+async fn an_in_memory_log_verifies_too() {
+    let store = Store::open("sqlite::memory:").await.unwrap();
+    append(&store, 40, "x").await;
+    let cp = checkpoint(&store, 100).await;
+    let key = verifier();
+    let check = |batch| trail::verify_in_batches(&store, &key, Some(&cp), batch);
+    for batch in [1, 7, 40, 20_000] {
+        assert_eq!(check(batch).await.unwrap().unwrap().entries, 40, "batch {batch}");
+    }
+    exec(&store, "UPDATE audit_log SET entry = replace(entry, 'thing:9', 'thing:8') WHERE seq = 9").await;
+    assert_eq!(check(7).await.unwrap().unwrap_err().seq, 9);
+}
