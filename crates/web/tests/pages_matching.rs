@@ -197,9 +197,17 @@ app_test!(a_partner_is_never_shown_who_else_is_recorded, |app| async move {
     assert!(!page.body.contains("Possibly also recorded as"));
     // Behind the scenes: the team manager deciding it sees that the child may be Alfred.
     let (tm_cookie, _) = app.session("tm1").await;
+    let before = app.audit_len().await;
     let page = app.get_page(&to, Some(&tm_cookie)).await;
     assert_page(&page, "Referral");
     assert!(page.body.contains("Possibly also recorded as"), "{}", page.body);
+    // Showing Alfred there is a search on the trail, naming him; the referral's child is read.
+    let added = store::query::audit_entries(&app.store, before + 1, 10).await.unwrap();
+    let search: Vec<_> = added.iter().filter(|e| e.action == "people.search").collect();
+    assert_eq!(search.len(), 1, "{added:?}");
+    assert!(search[0].entry.contains(&format!("\"found\":[{}]", alfred.0)), "{}", search[0].entry);
+    assert!(search[0].entry.contains("possibly also"), "{}", search[0].entry);
+    assert!(added.iter().any(|e| e.action == "person.view"), "{added:?}");
     assert!(page.body.contains(&format!("href=\"/people/{}\">Alfred Scott, 2011-03-04", alfred.0)), "{}", page.body);
     assert!(page.body.contains("first name: nickname"), "{}", page.body);
 });

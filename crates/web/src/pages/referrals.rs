@@ -673,7 +673,7 @@ async fn show(
         } else {
             None
         };
-        let possibly = if practice { possibly_also(&state, actor, c.id).await? } else { vec![] };
+        let possibly = if practice { possibly_also(&state, actor, &origin, c.id).await? } else { vec![] };
         children.push(ReferralChild { id: c.id.0, name: c.name.clone(), case, possibly });
     }
     let page = ShowPage {
@@ -695,16 +695,32 @@ async fn show(
 
 /// The other people recorded who are likely (p ≥ 0.5) to be `child` — the same child
 /// recorded twice, say from a partner's referral typed differently — with the evidence.
+/// Showing them is a search on the trail, naming who was shown.
 async fn possibly_also(
     state: &AppState,
     actor: &domain::authz::Actor,
+    origin: &crate::Origin,
     child: PersonId,
 ) -> Result<Vec<(i64, String, String)>, PageError> {
     let p = state.svc.person(actor, child).await?;
-    let found = state.svc.match_people(actor, &commands::matching::MatchInput::of_person(&p), 5).await?;
+    let input = commands::matching::MatchInput::of_person(&p);
+    let found: Vec<_> = state
+        .svc
+        .match_people(actor, &input, 5)
+        .await?
+        .into_iter()
+        .filter(|m| m.person.id != child && m.probability >= 0.5)
+        .collect();
+    if !found.is_empty() {
+        let event = domain::event::Event::PeopleSearched {
+            query: format!("possibly also {}: {}", child.reference(), input.described()),
+            found: found.iter().map(|m| m.person.id).collect(),
+            read: origin.page(),
+        };
+        state.svc.record_read(actor, store::access::SEARCH_SUBJECT, event).await?;
+    }
     Ok(found
         .iter()
-        .filter(|m| m.person.id != child && m.probability >= 0.5)
         .map(|m| {
             let c = match_choice(m);
             (m.person.id.0, c.label, c.hint)
