@@ -63,6 +63,28 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, so that tests of who may do what cover each one (add a new action
+    /// here as well as to the enum).
+    pub const ALL: [Action; 17] = [
+        Action::CreateReferral,
+        Action::ViewOwnReferrals,
+        Action::DecideReferral,
+        Action::AllocateCase,
+        Action::RecordVisit,
+        Action::AddCaseNote,
+        Action::CloseCase,
+        Action::ViewChildRecords,
+        Action::EditPerson,
+        Action::ViewStaffDirectory,
+        Action::ManageStaff,
+        Action::ManageTeams,
+        Action::ViewOperations,
+        Action::ManageDeliveries,
+        Action::ReviewDuplicates,
+        Action::ReadAuditTrail,
+        Action::ViewRecordAccess,
+    ];
+
     /// Words for an error message ("decide referrals").
     pub fn describe(self) -> &'static str {
         match self {
@@ -176,32 +198,21 @@ mod tests {
     #[test]
     fn the_auditor_may_do_nothing_else() {
         use Action::*;
-        let every = [
-            CreateReferral,
-            ViewOwnReferrals,
-            DecideReferral,
-            AllocateCase,
-            RecordVisit,
-            AddCaseNote,
-            CloseCase,
-            ViewChildRecords,
-            EditPerson,
-            ViewStaffDirectory,
-            ManageStaff,
-            ManageTeams,
-            ViewOperations,
-            ManageDeliveries,
-            ReviewDuplicates,
-            ReadAuditTrail,
-            ViewRecordAccess,
-        ];
-        let allowed: Vec<Action> = every.into_iter().filter(|a| permits(Role::Auditor, *a)).collect();
+        let allowed: Vec<Action> = Action::ALL.into_iter().filter(|a| permits(Role::Auditor, *a)).collect();
         assert_eq!(allowed, vec![ReadAuditTrail, ViewRecordAccess]);
         let actor = Actor { staff: StaffId(9), login: "aud".into(), role: Role::Auditor, team: None, agency: None };
         assert_eq!(
             require(&actor, ViewChildRecords).unwrap_err(),
             Rejection::Forbidden("an auditor cannot see children's records".into())
         );
+    }
+
+    #[test]
+    fn every_action_is_listed_once() {
+        let mut described: Vec<&str> = Action::ALL.iter().map(|a| a.describe()).collect();
+        described.sort_unstable();
+        described.dedup();
+        assert_eq!(described.len(), Action::ALL.len(), "each action once, each with its own words");
     }
 
     #[test]
