@@ -652,44 +652,85 @@ fn read_sqlite_file(path: std::path::PathBuf, upto: i64, run: usize, out: Runs) 
     }
 }
 
-/// Reads entries 1..=`upto` from PostgreSQL with `COPY … TO STDOUT (FORMAT binary)` on a
-/// connection of its own: the rows arrive as one stream of length-prefixed fields, with
-/// none of a query's per-row decoding. A range of entries per `COPY`, so that each is an
-/// index range scan rather than a sort of the whole log.
+/// Reads entries 1..=`upto` from PostgreSQL with `COPY … TO STDOUT (FORMAT binary)`: the
+/// rows arrive as one stream of length-prefixed fields, with none of a query's per-row
+/// decoding. A range of entries per `COPY` (an index range scan, not a sort of the whole
+/// log), the ranges taken in turn by two connections so that one's server works while
+/// the other's rows are parsed; they are passed on in order.
 async fn read_postgres_copy(store: Store, upto: i64, run: usize, out: Runs) {
-    use futures_util::StreamExt as _;
-    use sqlx::{ConnectOptions as _, Connection as _};
-    let read = async {
-        let url = store.pool().connect_options().database_url.clone();
-        let mut options = sqlx::postgres::PgConnectOptions::from_url(&url)?;
-        if let Some(schema) = store.pg_schema() {
-            options = options.options([("search_path", schema)]);
+    use sqlx::ConnectOptions as _;
+    let range = i64::try_from(run.saturating_mul(10)).unwrap_or(i64::MAX).clamp(1, 200_000);
+    let ranges: Vec<(i64, i64)> = (0..)
+        .map(|k| 1 + k * range)
+        .take_while(|from| *from <= upto)
+        .map(|from| (from, (from + range).min(upto + 1)))
+        .collect();
+    let options = match sqlx::postgres::PgConnectOptions::from_url(&store.pool().connect_options().database_url) {
+        Ok(o) => match store.pg_schema() {
+            Some(schema) => o.options([("search_path", schema)]),
+            None => o,
+        },
+        Err(e) => {
+            let _ = out.send(Err(e.into())).await;
+            return;
         }
+    };
+    let mut streams = Vec::new();
+    for turn in 0..2 {
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let mine: Vec<(i64, i64)> = ranges.iter().skip(turn).step_by(2).copied().collect();
+        tokio::spawn(copy_ranges(options.clone(), mine, run, tx));
+        streams.push(rx);
+    }
+    for k in 0..ranges.len() {
+        loop {
+            let piece = streams[k % 2].recv().await;
+            let run = match piece {
+                Some(Ok(Some(run))) => Ok(run),
+                Some(Ok(None)) => break,
+                Some(Err(e)) => Err(e),
+                None => Err(corrupt("reading the trail: a COPY stream stopped")),
+            };
+            let failed = run.is_err();
+            if out.send(run).await.is_err() || failed {
+                return;
+            }
+        }
+    }
+}
+
+/// One connection's share of [`read_postgres_copy`]: each range as runs of `run` entries,
+/// then `None`.
+async fn copy_ranges(
+    options: sqlx::postgres::PgConnectOptions,
+    ranges: Vec<(i64, i64)>,
+    run: usize,
+    out: tokio::sync::mpsc::Sender<Result<Option<Run>, StoreError>>,
+) {
+    use futures_util::StreamExt as _;
+    use sqlx::Connection as _;
+    let read = async {
         let mut conn = sqlx::postgres::PgConnection::connect_with(&options).await?;
-        const RANGE: i64 = 200_000;
-        let mut current = Run::default();
-        let mut from = 1;
-        while from <= upto {
-            let to = (from + RANGE).min(upto + 1);
+        for (from, to) in ranges {
             let sql = format!(
                 "COPY (SELECT entry, prev_hash, hash FROM audit_log WHERE seq >= {from} AND seq < {to} ORDER BY seq) \
                  TO STDOUT (FORMAT binary)"
             );
+            let mut current = Run::default();
             let mut fields = CopyFields::default();
             let mut stream = conn.copy_out_raw(&sql).await?;
             while let Some(chunk) = stream.next().await {
                 fields.feed(&chunk?);
                 while let Some([entry, prev_hash, hash]) = fields.next_row()? {
                     current.push(fields.text(&entry)?, fields.text(&prev_hash)?, fields.text(&hash)?);
-                    if current.len == run && out.send(Ok(std::mem::take(&mut current))).await.is_err() {
+                    if current.len == run && out.send(Ok(Some(std::mem::take(&mut current)))).await.is_err() {
                         return Ok(());
                     }
                 }
             }
-            from = to;
-        }
-        if current.len > 0 {
-            let _ = out.send(Ok(current)).await;
+            if (current.len > 0 && out.send(Ok(Some(current))).await.is_err()) || out.send(Ok(None)).await.is_err() {
+                return Ok(());
+            }
         }
         Ok::<(), StoreError>(())
     };
