@@ -69,7 +69,7 @@ const ORDER: [Deferred; 5] =
 /// round trips). SQLite has no round trips, and its driver looks up each parameter's
 /// name by a walk along the list, so a statement's binding costs grow with the square
 /// of its size: smaller statements are faster there.
-fn values_per_statement(backend: Backend) -> usize {
+pub(crate) fn values_per_statement(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 300,
         Backend::Postgres => 3000,

@@ -151,12 +151,7 @@ pub(crate) async fn append(
     end: &TrailEnd,
     entries: &[Unsealed],
 ) -> Result<Option<TrailEnd>, StoreError> {
-    // SQLite binds slowly past a few hundred values in a statement; PostgreSQL gains
-    // from fewer round trips (as in the write buffer).
-    let per_statement = match backend {
-        crate::Backend::Sqlite => 27,
-        crate::Backend::Postgres => 300,
-    };
+    let per_statement = (crate::buffer::values_per_statement(backend) / SEALED_COLUMNS).max(1);
     let (mut seq, mut prev, mut tree) = (end.seq, end.hash, end.tree.clone());
     let mut rows = Vec::with_capacity(entries.len());
     for (k, e) in entries.iter().enumerate() {
@@ -211,31 +206,22 @@ pub(crate) async fn append(
     Ok(Some(TrailEnd { seq, hash: prev, tree }))
 }
 
-/// `($k, $k+1, …)` for `cols` values from `$first`, with SQL type casts where given.
-fn placeholders(sql: &mut String, first: usize, casts: &[&str]) {
-    sql.push('(');
-    for (c, cast) in casts.iter().enumerate() {
-        if c > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('$');
-        sql.push_str(&(first + c).to_string());
-        sql.push_str(cast);
-    }
-    sql.push(')');
+/// The values of a sealed entry's `audit_log` row, and the tree's right edge after it.
+const SEALED_COLUMNS: usize = 11;
+
+/// `($first, …), ($first + SEALED_COLUMNS, …), …`: a row of placeholders per entry.
+fn rows_of_placeholders(first: usize, rows: usize) -> String {
+    (0..rows)
+        .map(|k| format!("({})", crate::load::placeholders(first + k * SEALED_COLUMNS, SEALED_COLUMNS)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-async fn append_sqlite(conn: &mut AnyConnection, rows: Vec<Sealed>) -> Result<bool, StoreError> {
-    let mut sql = String::from(
-        "INSERT INTO audit_append (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes, frontier) VALUES ",
-    );
-    for k in 0..rows.len() {
-        if k > 0 {
-            sql.push_str(", ");
-        }
-        placeholders(&mut sql, k * 11 + 1, &[""; 11]);
-    }
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+/// Binds each entry's row values and the tree's edge after it, in `SEALED_COLUMNS` order.
+fn bind_rows<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    rows: Vec<Sealed>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     for r in rows {
         q = q
             .bind(r.seq)
@@ -250,7 +236,16 @@ async fn append_sqlite(conn: &mut AnyConnection, rows: Vec<Sealed>) -> Result<bo
             .bind(r.nodes)
             .bind(r.frontier);
     }
-    match q.execute(conn).await {
+    q
+}
+
+async fn append_sqlite(conn: &mut AnyConnection, rows: Vec<Sealed>) -> Result<bool, StoreError> {
+    let sql = format!(
+        "INSERT INTO audit_append (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes, frontier)
+         VALUES {}",
+        rows_of_placeholders(1, rows.len())
+    );
+    match bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql)), rows).execute(conn).await {
         Ok(_) => Ok(true),
         Err(sqlx::Error::Database(e)) if e.message().contains(NOT_AFTER_HEAD) => Ok(false),
         Err(e) => Err(e.into()),
@@ -263,43 +258,24 @@ async fn append_postgres(conn: &mut AnyConnection, rows: Vec<Sealed>) -> Result<
     };
     // The head moves only if it is where this transaction believes (with the tree up to
     // date), and the update's row lock holds it until commit; the entries are inserted
-    // only if it moved.
-    let mut sql = String::from(
+    // only if it moved. Each entry's edge (`frontier`) is bound but only the last's used.
+    let sql = format!(
         "WITH head AS (
              UPDATE audit_head SET seq = $1, hash = $2, tree_size = $1, frontier = $3
              WHERE id = 1 AND seq = $4 AND hash = $5 AND tree_size = $4 RETURNING id)
          INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes)
-         SELECT e.* FROM head, (VALUES ",
+         SELECT e.seq, e.at, e.actor, e.action, e.subject, e.entry, e.prev_hash, e.hash, e.leaf_hash, e.nodes
+         FROM head, (VALUES {}) AS e (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes, frontier)",
+        rows_of_placeholders(6, rows.len())
     );
-    const CASTS: [&str; 10] = ["::BIGINT", "::BIGINT", "", "", "", "", "", "", "", ""];
-    for k in 0..rows.len() {
-        if k > 0 {
-            sql.push_str(", ");
-        }
-        placeholders(&mut sql, 6 + k * 10, &CASTS);
-    }
-    sql.push_str(") AS e (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes)");
     let n = rows.len() as u64;
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(last.seq)
         .bind(last.hash.clone())
         .bind(last.frontier.clone().unwrap_or_default())
         .bind(first.seq - 1)
         .bind(first.prev_hash.clone());
-    for r in rows {
-        q = q
-            .bind(r.seq)
-            .bind(r.at)
-            .bind(r.actor)
-            .bind(r.action)
-            .bind(r.subject)
-            .bind(r.entry)
-            .bind(r.prev_hash)
-            .bind(r.hash)
-            .bind(r.leaf_hash)
-            .bind(r.nodes);
-    }
-    Ok(q.execute(conn).await?.rows_affected() == n)
+    Ok(bind_rows(q, rows).execute(conn).await?.rows_affected() == n)
 }
 
 impl Store {
@@ -311,17 +287,7 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        let sql = format!("SELECT seq, tree_size, frontier FROM audit_head WHERE id = 1{}", tx.for_update());
-        let head = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(tx.db().await?).await?;
-        let seq: i64 = head.try_get("seq")?;
-        let tree = frontier_of(head.try_get("tree_size")?, &head.try_get::<String, _>("frontier")?)?;
-        let tree = catch_up(&mut tx, tree, seq).await?;
-        tx.db().await?;
-        sqlx::query("UPDATE audit_head SET tree_size = $1, frontier = $2 WHERE id = 1")
-            .bind(tree_size(&tree))
-            .bind(frontier_text(&tree))
-            .execute(tx.db().await?)
-            .await?;
+        read_end(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
