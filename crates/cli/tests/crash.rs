@@ -201,7 +201,7 @@ async fn a_killed_server_fires_each_timer_exactly_once_after_restart() {
     assert_eq!(raised, N, "each escalation raised exactly once on the trail");
     let fired = entries.iter().filter(|e| e.action == "timer.referral_decision_due").count();
     assert_eq!(fired, N, "each timer fired exactly once");
-    query::verify_audit_chain(&observer).await.unwrap().unwrap();
+    store::trail::verify_entries(&observer).await.unwrap().unwrap();
 }
 
 /// Three `serve` processes on one PostgreSQL share the sweep and the deliveries while
@@ -253,6 +253,6 @@ async fn three_servers_on_postgres_killed_at_random_fire_each_timer_and_send_eac
     assert_eq!(raised, M, "each escalation raised exactly once on the trail");
     let fired = entries.iter().filter(|e| e.action == "timer.referral_decision_due").count();
     assert_eq!(fired, M, "each timer fired exactly once");
-    query::verify_audit_chain(&t.store).await.unwrap().unwrap();
+    store::trail::verify_entries(&t.store).await.unwrap().unwrap();
     t.teardown().await;
 }

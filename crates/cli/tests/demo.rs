@@ -37,7 +37,8 @@ store_test!(a_small_authority_is_realistic_and_wholly_on_the_record, |store| asy
     let seeded = demo::seed(store, &options(450, demo::DEFAULT_SEED)).await.expect("seeding");
 
     // Every change went through a command, and each command wrote one chained entry.
-    let (entries, _) = query::verify_audit_chain(store).await.expect("read the trail").expect("the chain verifies");
+    let verified = store::trail::verify_entries(store).await.expect("read the trail").expect("the chain verifies");
+    let entries = i64::try_from(verified.entries).expect("a count");
     assert_eq!(entries, seeded.commands as i64, "one audit entry per command issued");
     assert_eq!(query::audit_head(store).await.expect("head").0, entries);
     // Three years of history, ending at (never after) "today".

@@ -113,11 +113,10 @@ impl Service {
         let mut tx = self.store().begin().await?;
         let state = tx.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
         let policy = self.policy_in(&mut tx).await?;
-        let worker = tx
-            .worker_state(worker, &policy, self.calendar().local_date(now))
+        let (worker, after) = tx
+            .worker_state_adding(worker, &policy, self.calendar().local_date(now), &[(state.child, state.stage)])
             .await?
             .ok_or_else(|| Rejection::invalid("worker", format!("there is no member of staff {worker}")))?;
-        let after = tx.load_with(worker.id, &policy.caseload_weights, &[(state.child, state.stage)]).await?;
         let events = case::allocate(&state, &worker, actor, now, override_reason, after - worker.load)?;
         self.finish(tx, &audit_actor(actor), "case.allocate", &id.subject(), now, &events).await?;
         Ok(())

@@ -157,7 +157,7 @@ store_test!(an_escalation_is_emailed_once_with_initials_and_a_link, |store| asyn
     assert_eq!(trail_count(store, "delivery.sent").await, 1);
     assert_eq!(w.svc.deliver_all_due(&w.couriers).await.unwrap().handled(), 0);
     assert_eq!(w.sink.count(), 1);
-    query::verify_audit_chain(store).await.unwrap().unwrap();
+    store::trail::verify_entries(store).await.unwrap().unwrap();
 });
 
 store_test!(choices_decide_who_gets_email_but_the_inbox_always_has_it, |store| async move {

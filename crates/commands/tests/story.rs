@@ -179,7 +179,7 @@ store_test!(referral_to_visit_on_the_record, |store| async move {
     assert!(record.allocations[0].to_at.is_some());
     assert_eq!(record.stages.last().unwrap().stage, domain::case::Stage::Closed);
 
-    let (n, _) = query::verify_audit_chain(store).await.unwrap().unwrap();
+    let n = i64::try_from(store::trail::verify_entries(store).await.unwrap().unwrap().entries).unwrap();
     assert_eq!(n, audit_len(store).await);
 });
 
@@ -351,7 +351,7 @@ store_test!(concurrent_commands_keep_one_chain, |store| async move {
     for h in handles {
         h.await.unwrap();
     }
-    let (n, _) = query::verify_audit_chain(store).await.unwrap().unwrap();
+    let n = i64::try_from(store::trail::verify_entries(store).await.unwrap().unwrap().entries).unwrap();
     assert_eq!(n, audit_len(store).await);
     assert_eq!(
         query::referrals(store, &query::ReferralFilter { limit: 1000, ..Default::default() }).await.unwrap().len(),

@@ -87,7 +87,7 @@ async fn two_sweepers_fire_each_timer_once(t: &TestStore) {
     let entries = query::audit_entries(&t.store, 1, 100_000).await.unwrap();
     let raised = entries.iter().filter(|e| e.entry.contains("\"type\":\"escalation_raised\"")).count();
     assert_eq!(raised, N, "each escalation raised exactly once on the trail");
-    query::verify_audit_chain(&t.store).await.unwrap().unwrap();
+    store::trail::verify_entries(&t.store).await.unwrap().unwrap();
 }
 
 async fn timers_fire_in_due_order(t: &TestStore) {
@@ -177,7 +177,7 @@ async fn a_bad_timer_is_set_aside_and_the_rest_fire(t: &TestStore) {
     assert_eq!(raised.0, N as i64, "every good timer raised its escalation");
     // Set aside, it is not tried again.
     assert_eq!(svc.sweep().await.unwrap(), commands::sweeper::Sweep::default());
-    query::verify_audit_chain(&t.store).await.unwrap().unwrap();
+    store::trail::verify_entries(&t.store).await.unwrap().unwrap();
 }
 
 #[tokio::test]

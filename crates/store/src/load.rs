@@ -213,6 +213,18 @@ impl Tx {
         policy: &domain::escalation::Policy,
         today: jiff::civil::Date,
     ) -> Result<Option<WorkerState>, StoreError> {
+        Ok(self.worker_state_adding(id, policy, today, &[]).await?.map(|(worker, _)| worker))
+    }
+
+    /// [`Tx::worker_state`], with the caseload they would carry if they also held
+    /// `adding` (children and their stages), from the same read of their cases.
+    pub async fn worker_state_adding(
+        &mut self,
+        id: StaffId,
+        policy: &domain::escalation::Policy,
+        today: jiff::civil::Date,
+        adding: &[(PersonId, Stage)],
+    ) -> Result<Option<(WorkerState, f64)>, StoreError> {
         let sql = format!(
             "SELECT id, name, role, team_id, active, fte, qualified_on FROM staff WHERE id = $1{}",
             self.for_update()
@@ -220,9 +232,9 @@ impl Tx {
         let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.db().await?).await? else {
             return Ok(None);
         };
-        let load = self.weighted_load(id, &policy.caseload_weights).await?;
+        let (load, after) = loads(self.db().await?, id, &policy.caseload_weights, adding).await?;
         let (cap_per_fte, newly_qualified) = per_fte_cap(&row, policy, today)?;
-        Ok(Some(WorkerState {
+        let worker = WorkerState {
             id,
             name: row.try_get("name")?,
             role: code("staff", &row.try_get::<String, _>("role")?, Role::parse)?,
@@ -232,7 +244,8 @@ impl Tx {
             load,
             cap_per_fte,
             newly_qualified,
-        }))
+        };
+        Ok(Some((worker, after)))
     }
 
     /// A worker's FTE and their per-FTE cap under `policy` on `today` (team, role, and
@@ -340,6 +353,18 @@ pub(crate) async fn load_with(
     weights: &Weights,
     adding: &[(PersonId, Stage)],
 ) -> Result<f64, StoreError> {
+    Ok(loads(conn, worker, weights, adding).await?.1)
+}
+
+/// A worker's weighted caseload as it is and as it would be if they also held `adding`,
+/// from one read of their cases (and, when brothers and sisters are grouped, of the
+/// links among them and the children added).
+async fn loads(
+    conn: &mut AnyConnection,
+    worker: StaffId,
+    weights: &Weights,
+    adding: &[(PersonId, Stage)],
+) -> Result<(f64, f64), StoreError> {
     if weights.sibling_extra.is_none() {
         let rows = sqlx::query(
             "SELECT stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases WHERE worker_id = $1 AND closed_at IS NULL GROUP BY stage",
@@ -347,12 +372,12 @@ pub(crate) async fn load_with(
         .bind(worker.0)
         .fetch_all(&mut *conn)
         .await?;
-        let mut load = weights.load(adding.iter().map(|(_, s)| *s));
+        let mut load = 0.0;
         for r in rows {
             let stage = code("cases", &r.try_get::<String, _>("stage")?, Stage::parse)?;
             load += weights.of(stage) * r.try_get::<i64, _>("n")? as f64;
         }
-        return Ok(load);
+        return Ok((load, load + weights.load(adding.iter().map(|(_, s)| *s))));
     }
     let rows = sqlx::query("SELECT person_id, stage FROM cases WHERE worker_id = $1 AND closed_at IS NULL")
         .bind(worker.0)
@@ -364,10 +389,12 @@ pub(crate) async fn load_with(
             Ok((r.try_get::<i64, _>("person_id")?, code("cases", &r.try_get::<String, _>("stage")?, Stage::parse)?))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    let held = children.len();
     children.extend(adding.iter().map(|(p, s)| (p.0, *s)));
     let ids: Vec<i64> = children.iter().map(|(p, _)| *p).collect();
+    // Links naming a child added are ignored by the load as it is.
     let links = family_links(&mut *conn, &ids).await?;
-    Ok(weights.family_load(&children, &links))
+    Ok((weights.family_load(&children[..held], &links), weights.family_load(&children, &links)))
 }
 
 /// Pairs among `children` who are brothers or sisters: recorded as siblings, or sharing

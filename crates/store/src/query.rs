@@ -1195,24 +1195,6 @@ pub async fn audit_entries(store: &Store, from_seq: i64, limit: i64) -> Result<V
     .collect()
 }
 
-/// Recomputes the hash chain over every stored entry; the first bad entry on failure.
-pub async fn verify_audit_chain(store: &Store) -> Result<Result<(i64, audit::Hash), audit::ChainError>, StoreError> {
-    let mut all = Vec::new();
-    let mut from = 1;
-    loop {
-        let batch = audit_entries(store, from, 5000).await?;
-        let Some(last) = batch.last() else { break };
-        from = last.seq + 1;
-        all.extend(batch.into_iter().map(|e| audit::StoredEntry {
-            seq: e.seq,
-            entry: e.entry.into_bytes(),
-            prev_hash: e.prev_hash,
-            hash: e.hash,
-        }));
-    }
-    Ok(audit::verify_chain(all))
-}
-
 // ---------------------------------------------------------------- timers and escalations
 
 /// The earliest moment a scheduled timer falls due, if any.

@@ -833,6 +833,8 @@ pub struct Verified {
     pub checkpoints: usize,
     /// The size of the checkpoint the auditor brought, when they brought one.
     pub supplied: Option<u64>,
+    /// The hash chain's last link, hex (the head's hash).
+    pub chain: String,
 }
 
 /// Recomputes every leaf and the tree from the stored entries; checks the hash chain,
@@ -881,14 +883,40 @@ pub async fn verify_in_batches(
             }
         }
     }
+    let mut wanted: Vec<audit::Checkpoint> = stored.clone();
+    wanted.extend(supplied.clone());
+    wanted.sort_by_key(|c| c.size);
+    Ok(check_entries(store, wanted, batch).await?.map(|v| Verified {
+        checkpoints: stored.len(),
+        supplied: supplied.map(|c| c.size),
+        ..v
+    }))
+}
+
+/// Recomputes every leaf, the tree and the hash chain from the stored entries and
+/// checks them against the stored head, without the signed checkpoints (which need
+/// their key): what tests ask after writing through the store.
+pub async fn verify_entries(store: &Store) -> Result<Result<Verified, ChainError>, StoreError> {
+    check_entries(store, Vec::new(), 20_000).await
+}
+
+/// The entries against the stored head and against `wanted` (trusted checkpoints,
+/// smallest first): the part of [`verify`] that reads the log.
+async fn check_entries(
+    store: &Store,
+    wanted: Vec<audit::Checkpoint>,
+    batch: usize,
+) -> Result<Result<Verified, ChainError>, StoreError> {
+    let bad = |seq: i64, problem: String| Ok(Err(ChainError { seq, problem }));
     // The head and the last stored entry in one statement, so one snapshot: entries
     // appended while this runs are left for the next check.
     let head = sqlx::query(
-        "SELECT h.seq, h.tree_size, h.frontier, (SELECT MAX(seq) FROM audit_log) AS last FROM audit_head h WHERE h.id = 1",
+        "SELECT h.seq, h.hash, h.tree_size, h.frontier, (SELECT MAX(seq) FROM audit_log) AS last FROM audit_head h WHERE h.id = 1",
     )
     .fetch_one(store.pool())
     .await?;
     let head_seq: i64 = head.try_get("seq")?;
+    let head_chain: String = head.try_get("hash")?;
     let head_tree = frontier_of(head.try_get("tree_size")?, &head.try_get::<String, _>("frontier")?)?;
     let last: i64 = head.try_get::<Option<i64>, _>("last")?.unwrap_or(0);
     if last > head_seq {
@@ -897,9 +925,6 @@ pub async fn verify_in_batches(
             format!("the log holds entries up to {last} but its head says {head_seq}: the head was moved back"),
         );
     }
-    let mut wanted: Vec<audit::Checkpoint> = stored.clone();
-    wanted.extend(supplied.clone());
-    wanted.sort_by_key(|c| c.size);
 
     // Reading, not hashing, is what limits a check of the whole log: the entries are read
     // on their own thread (or task) while this one hashes.
@@ -929,11 +954,16 @@ pub async fn verify_in_batches(
     if head_tree.size() != v.size() || head_tree.root() != v.root_at_current_size() {
         return bad(head_seq, "the stored tree head does not match the entries".into());
     }
+    let chain = hex::encode(v.chain_head());
+    if head_chain != chain {
+        return bad(head_seq, "the stored head's chain hash does not match the entries".into());
+    }
     Ok(Ok(Verified {
         entries: v.size(),
         root: hex::encode(v.root_at_current_size()),
-        checkpoints: stored.len(),
-        supplied: supplied.map(|c| c.size),
+        checkpoints: 0,
+        supplied: None,
+        chain,
     }))
 }
 

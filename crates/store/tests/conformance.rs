@@ -34,14 +34,10 @@ store_test!(entries_chain_across_transactions_and_batches, |store| async move {
     let nothing = store.begin().await.unwrap().commit().await.unwrap();
     assert_eq!((b, c, nothing), (Some(2), Some(3), None));
     let (n, head) = query::audit_head(store).await.unwrap();
-    let (verified, hash) = query::verify_audit_chain(store).await.unwrap().unwrap();
-    assert_eq!((n, head), (verified, hex_of(hash)));
+    let verified = store::trail::verify_entries(store).await.unwrap().unwrap();
+    assert_eq!((n, head), (i64::try_from(verified.entries).unwrap(), verified.chain));
     assert_eq!(query::teams(store).await.unwrap().len(), 3);
 });
-
-fn hex_of(h: [u8; 32]) -> String {
-    h.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 store_test!(a_rolled_back_transaction_leaves_no_trace, |store| async move {
     let now = ts("2026-03-02T09:00:00Z");
@@ -58,7 +54,7 @@ store_test!(a_rolled_back_transaction_leaves_no_trace, |store| async move {
     let mut tx = store.begin().await.unwrap();
     tx.record(&AuditActor::System("test"), "team.create", "team:1", now, &[team(1, "North")]).await.unwrap();
     assert_eq!(tx.commit().await.unwrap(), Some(1));
-    query::verify_audit_chain(store).await.unwrap().unwrap();
+    store::trail::verify_entries(store).await.unwrap().unwrap();
 });
 
 store_test!(timers_upsert_claim_in_due_order_and_stay_overdue_until_met, |store| async move {
@@ -175,6 +171,6 @@ store_test!(rows_waiting_in_the_write_buffer_are_seen_by_every_later_statement, 
     tx.record(&AuditActor::System("test"), "team.create", "team:2", now, &[team(2, "South")]).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(query::audit_head(store).await.unwrap().0, 2);
-    query::verify_audit_chain(store).await.unwrap().unwrap();
+    store::trail::verify_entries(store).await.unwrap().unwrap();
     assert_eq!(query::next_timer_due(store).await.unwrap(), Some(ts("2026-03-02T08:00:00Z")));
 });

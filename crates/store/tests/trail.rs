@@ -132,6 +132,19 @@ store_test!(a_changed_row_is_named, |store| async move {
     assert!(e.problem.contains("altered"), "{e}");
 });
 
+store_test!(a_changed_head_is_named, |store| async move {
+    append(store, 20, "x").await;
+    let whole = trail::verify_entries(store).await.unwrap().unwrap();
+    assert_eq!((whole.entries, whole.chain.clone()), (20, head(store).await.1));
+    // The head's chain hash is what the next entry chains onto: a changed one would fork
+    // the chain at the next append, so it is caught before that.
+    exec(store, &format!("UPDATE audit_head SET hash = '{}' WHERE id = 1", hex::encode([0u8; 32]))).await;
+    for e in [verify(store, None).await.unwrap_err(), trail::verify_entries(store).await.unwrap().unwrap_err()] {
+        assert_eq!(e.seq, 20, "{e}");
+        assert!(e.problem.contains("chain hash"), "{e}");
+    }
+});
+
 store_test!(a_rewritten_chain_is_caught_by_the_checkpoints, |store| async move {
     append(store, 60, "x").await;
     let kept = checkpoint(store, 100).await;

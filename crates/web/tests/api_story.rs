@@ -129,6 +129,6 @@ app_test!(referral_to_visit_through_the_api, |app| async move {
     let theirs = api.get_ok(&format!("/api/v1/referrals/{rid}"), pc).await;
     assert_eq!(theirs["decision"], "assessment");
 
-    let (n, _) = store::query::verify_audit_chain(&app.store).await.unwrap().unwrap();
+    let n = i64::try_from(store::trail::verify_entries(&app.store).await.unwrap().unwrap().entries).unwrap();
     assert_eq!(n, app.audit_len().await);
 });

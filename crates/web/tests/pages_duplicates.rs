@@ -193,7 +193,7 @@ app_test!(a_merge_moves_everything_and_an_unmerge_moves_exactly_it_back, |app| a
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert_eq!(app.svc.find_duplicates(Caller::System("test"), None).await.unwrap().added, 0, "never offered again");
-    assert!(store::query::verify_audit_chain(&app.store).await.unwrap().is_ok());
+    assert!(store::trail::verify_entries(&app.store).await.unwrap().is_ok());
 });
 
 app_test!(two_open_cases_or_a_wrong_choice_change_nothing, |app| async move {
