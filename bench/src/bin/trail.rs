@@ -9,13 +9,17 @@
 
 use anyhow::Context;
 use audit::merkle::{self, Frontier};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
 use clap::Parser;
 use domain::event::Event;
 use domain::ids::PersonId;
+use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 use store::testing::TestStore;
 use store::{AuditActor, Backend, Store};
+use tower::ServiceExt;
 
 #[derive(Debug, Parser)]
 struct Args {
@@ -89,36 +93,57 @@ async fn append_cost(backend: Backend, n: usize, rounds: usize, nosync: bool) ->
             with.push(t.elapsed().as_secs_f64() * 1e3);
         }
         let appends_per_second = with.len() as f64 / (with.iter().sum::<f64>() / 1e3);
-        let (registered, referred) = service_commands(&store, n).await?;
+        let times = service_commands(&store, n).await?;
         let (w50, _) = percentiles(without);
         let (a50, _) = percentiles(with);
-        let (p50, _) = percentiles(registered);
-        let (r50, _) = percentiles(referred);
+        let (p50, _) = percentiles(times.registered);
+        let (r50, _) = percentiles(times.referred);
+        let (pa50, _) = percentiles(times.registered_by_api);
+        let (ra50, _) = percentiles(times.referred_by_api);
         let added = a50 - w50;
+        let share = |of: f64| added / of * 100.0;
         println!(
             "append: round {round}: p50 {w50:.3} ms bare writes, {a50:.3} ms with the entry (+{added:.3} ms, \
              {appends_per_second:.0} appends/s one after another); \
-             register_person {p50:.3} ms ({:.1}%), create_referral {r50:.3} ms ({:.1}%)",
-            added / p50 * 100.0,
-            added / r50 * 100.0
+             register_person {p50:.3} ms ({:.1}%), create_referral {r50:.3} ms ({:.1}%); \
+             as API requests {pa50:.3} ms ({:.1}%) and {ra50:.3} ms ({:.1}%)",
+            share(p50),
+            share(r50),
+            share(pa50),
+            share(ra50)
         );
-        rows.push((added, w50, a50, p50, r50));
+        rows.push([added, w50, a50, p50, r50, pa50, ra50]);
         test.teardown().await;
     }
-    rows.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let (added, w50, a50, p50, r50) = rows[rows.len() / 2];
+    rows.sort_by(|x, y| x[0].total_cmp(&y[0]));
+    let [added, w50, a50, p50, r50, pa50, ra50] = rows[rows.len() / 2];
+    let share = |of: f64| added / of * 100.0;
     println!(
         "append: median round: the audit entry (chain + Merkle leaf and nodes + head) adds {added:.3} ms to bare writes of \
-         {w50:.3} ms ({a50:.3} ms with it): {:.1}% of register_person (p50 {p50:.3} ms), {:.1}% of create_referral (p50 {r50:.3} ms)",
-        added / p50 * 100.0,
-        added / r50 * 100.0
+         {w50:.3} ms ({a50:.3} ms with it): {:.1}% of register_person (p50 {p50:.3} ms), {:.1}% of create_referral (p50 {r50:.3} ms); \
+         as API requests {:.1}% of POST /api/v1/people (p50 {pa50:.3} ms), {:.1}% of POST /api/v1/referrals (p50 {ra50:.3} ms)",
+        share(p50),
+        share(r50),
+        share(pa50),
+        share(ra50)
     );
     Ok(())
 }
 
+/// Latencies (ms) of the two commands timed: as the service runs them, and as whole API
+/// requests (`POST /api/v1/people`, `POST /api/v1/referrals`) through the router.
+struct CommandTimes {
+    registered: Vec<f64>,
+    referred: Vec<f64>,
+    registered_by_api: Vec<f64>,
+    referred_by_api: Vec<f64>,
+}
+
 /// Times `n` people registered and then `n` referrals about them, through the service
-/// as requests run them (authorisation, parsing, ids, projections, timers and the entry).
-async fn service_commands(store: &Store, n: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+/// as requests run them (authorisation, parsing, ids, projections, timers and the entry),
+/// and as many again as whole API requests (the bearer token looked up, the JSON read,
+/// the command, the record read back and written out as JSON).
+async fn service_commands(store: &Store, n: usize) -> anyhow::Result<CommandTimes> {
     let svc = commands::Service::new(
         store.clone(),
         std::sync::Arc::new(domain::clock::SystemClock),
@@ -158,7 +183,47 @@ async fn service_commands(store: &Store, n: usize) -> anyhow::Result<(Vec<f64>, 
         svc.create_referral(&actor, &input).await?;
         referred.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    Ok((registered, referred))
+
+    let token = svc.issue_token(&actor, "bench").await?.1;
+    let app = web::router(web::AppState { svc: svc.clone(), secure_cookies: false });
+    let post = |path: &'static str, body: serde_json::Value| {
+        let app = app.clone();
+        let bearer = format!("Bearer {token}");
+        async move {
+            let req = Request::builder()
+                .method(Method::POST)
+                .uri(path)
+                .header(header::AUTHORIZATION, bearer)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))?;
+            let t = Instant::now();
+            let res = app.oneshot(req).await?;
+            let status = res.status();
+            let bytes = res.into_body().collect().await?.to_bytes();
+            let ms = t.elapsed().as_secs_f64() * 1e3;
+            anyhow::ensure!(status == StatusCode::CREATED, "{path}: {status} {}", String::from_utf8_lossy(&bytes));
+            let id = serde_json::from_slice::<serde_json::Value>(&bytes)?["id"].as_i64().context("an id")?;
+            Ok::<_, anyhow::Error>((ms, id))
+        }
+    };
+    let (mut registered_by_api, mut referred_by_api, mut people) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), vec![]);
+    for i in 0..n {
+        let body = serde_json::json!({
+            "given_name": "Alfie", "family_name": format!("Jones{i}"), "dob": "2014-03-04", "sex": "male"
+        });
+        let (ms, id) = post("/api/v1/people", body).await?;
+        registered_by_api.push(ms);
+        people.push(id);
+    }
+    for person in people {
+        let body = serde_json::json!({
+            "team": team.0, "source": "school", "concern": "bruise on arm", "categories": ["physical"],
+            "children": [{"person_id": person}]
+        });
+        referred_by_api.push(post("/api/v1/referrals", body).await?.0);
+    }
+    Ok(CommandTimes { registered, referred, registered_by_api, referred_by_api })
 }
 
 /// Raw SHA-256 throughput of this machine in MB/s over `size`-byte buffers.

@@ -1967,6 +1967,9 @@ pub struct DeadlineFacts {
     pub visits_overdue: i64,
 }
 
+/// The stages that carry a plan (`domain::practice::Plan::of_stage`), as an SQL list.
+const PLAN_STAGES: &str = "('cin', 'cp', 'lac')";
+
 /// The facts behind timeliness: referrals and assessments started since `since` and
 /// spells on plans running since then with their visits (the caller works out each
 /// deadline in working time), and visits as they stand now.
@@ -1992,10 +1995,13 @@ pub async fn deadline_facts(
            FROM cases c JOIN referrals r ON r.id = c.referral_id WHERE r.received_at >= $1{cf}"
     ))
     .await?;
+    // The spells on a plan that reach into the period: read with their visits below.
+    let spells_from = format!(
+        "FROM case_stages cs JOIN cases c ON c.id = cs.case_id
+          WHERE cs.stage IN {PLAN_STAGES} AND (cs.ended_at IS NULL OR cs.ended_at >= $1){cf}"
+    );
     let spells_sql = format!(
-        "SELECT cs.case_id, cs.stage, cs.started_at, cs.ended_at FROM case_stages cs JOIN cases c ON c.id = cs.case_id
-          WHERE cs.stage IN ('cin', 'cp', 'lac') AND (cs.ended_at IS NULL OR cs.ended_at >= $1){cf}
-          ORDER BY cs.case_id, cs.started_at"
+        "SELECT cs.case_id, cs.stage, cs.started_at, cs.ended_at {spells_from} ORDER BY cs.case_id, cs.started_at"
     );
     let rows =
         sqlx::query(sqlx::AssertSqlSafe(spells_sql)).bind(to_micros(since)).bind(t).fetch_all(store.pool()).await?;
@@ -2019,9 +2025,8 @@ pub async fn deadline_facts(
         crate::Backend::Postgres => "string_agg(CAST(v.visited_at AS TEXT), ',')",
     };
     let visits_sql = format!(
-        "SELECT v.case_id, {list} AS seen FROM visits v WHERE v.outcome IN ('seen', 'seen_alone') AND v.case_id IN (
-            SELECT cs.case_id FROM case_stages cs JOIN cases c ON c.id = cs.case_id
-             WHERE cs.stage IN ('cin', 'cp', 'lac') AND (cs.ended_at IS NULL OR cs.ended_at >= $1){cf})
+        "SELECT v.case_id, {list} AS seen FROM visits v
+          WHERE v.outcome IN ('seen', 'seen_alone') AND v.case_id IN (SELECT cs.case_id {spells_from})
           GROUP BY v.case_id"
     );
     let rows =
@@ -2049,7 +2054,7 @@ pub async fn deadline_facts(
         "SELECT CAST(COUNT(*) AS BIGINT) AS on_plans,
                 CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM timers t WHERE t.kind = 'visit_due' AND t.state = 'fired' AND t.state <> 'done'
                                              AND t.subject = 'person:' || CAST(c.person_id AS TEXT)) THEN 1 ELSE 0 END) AS BIGINT) AS overdue
-           FROM cases c WHERE c.closed_at IS NULL AND c.stage IN ('cin', 'cp', 'lac'){filter}"
+           FROM cases c WHERE c.closed_at IS NULL AND c.stage IN {PLAN_STAGES}{filter}"
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(t).fetch_one(store.pool()).await?;
     Ok(DeadlineFacts {
@@ -2078,4 +2083,20 @@ pub async fn siblings_held(store: &Store, child: PersonId) -> Result<Vec<(StaffI
     .fetch_all(store.pool())
     .await?;
     rows.iter().map(|r| Ok((StaffId(r.try_get("worker_id")?), r.try_get("n")?))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::case::Stage;
+    use domain::practice::Plan;
+
+    /// The SQL list names exactly the stages the domain gives a plan.
+    #[test]
+    fn plan_stages_are_the_domains() {
+        let listed: Vec<&str> =
+            super::PLAN_STAGES.trim_matches(['(', ')']).split(", ").map(|c| c.trim_matches('\'')).collect();
+        let planned: Vec<&str> =
+            Stage::ALL.iter().filter(|s| Plan::of_stage(**s).is_some()).map(|s| s.code()).collect();
+        assert_eq!(listed, planned);
+    }
 }
