@@ -390,10 +390,19 @@ async fn size_now(c: &mut AnyConnection) -> Result<u64, StoreError> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-async fn root_in(c: &mut AnyConnection, size: u64) -> Result<Hash, StoreError> {
-    let keys = merkle::nodes_for_root(size);
-    let hashes = nodes(c, &keys).await?;
-    merkle::root_from(size, &hashes).map_err(|e| corrupt(e.to_string()))
+/// The stored nodes for each list of keys, read in one query (a proof and the roots it
+/// leads to, together), in the lists' order.
+async fn nodes_of_each<const N: usize>(
+    c: &mut AnyConnection,
+    lists: [&[NodeKey]; N],
+) -> Result<[Vec<Hash>; N], StoreError> {
+    let all: Vec<NodeKey> = lists.iter().flat_map(|keys| keys.iter().copied()).collect();
+    let mut hashes = nodes(c, &all).await?.into_iter();
+    Ok(lists.map(|keys| hashes.by_ref().take(keys.len()).collect()))
+}
+
+fn root_of(size: u64, hashes: &[Hash]) -> Result<Hash, StoreError> {
+    merkle::root_from(size, hashes).map_err(|e| corrupt(e.to_string()))
 }
 
 fn hexes(h: &[Hash]) -> Vec<String> {
@@ -412,16 +421,16 @@ pub async fn inclusion_proof(store: &Store, seq: u64, size: Option<u64>) -> Resu
         return Err(ProofRefused::OutOfRange(format!("entry {seq} is not in a log of {size} entries")));
     }
     let plan = merkle::inclusion_plan(seq - 1, size).map_err(|e| ProofRefused::OutOfRange(e.to_string()))?;
-    let hashes = nodes(&mut c, plan.keys()).await?;
+    let [hashes, leaf, root] =
+        nodes_of_each(&mut c, [plan.keys(), &[(0, seq - 1)], &merkle::nodes_for_root(size)]).await?;
     let proof = plan.assemble(&hashes).map_err(|e| corrupt(e.to_string()))?;
-    let leaf = nodes(&mut c, &[(0, seq - 1)]).await?;
-    let root = root_in(&mut c, size).await?;
+    let leaf = leaf.first().ok_or_else(|| corrupt(format!("no leaf for entry {seq}")))?;
     Ok(InclusionProof {
         seq,
         leaf_index: seq - 1,
         tree_size: size,
-        leaf_hash: hex::encode(leaf[0]),
-        root: hex::encode(root),
+        leaf_hash: hex::encode(leaf),
+        root: hex::encode(root_of(size, &root)?),
         hashes: hexes(&proof),
     })
 }
@@ -436,13 +445,14 @@ pub async fn consistency_proof(store: &Store, old: u64, new: u64) -> Result<Cons
         )));
     }
     let plan = merkle::consistency_plan(old, new).map_err(|e| ProofRefused::OutOfRange(e.to_string()))?;
-    let hashes = nodes(&mut c, plan.keys()).await?;
+    let [hashes, old_root, new_root] =
+        nodes_of_each(&mut c, [plan.keys(), &merkle::nodes_for_root(old), &merkle::nodes_for_root(new)]).await?;
     let proof = plan.assemble(&hashes).map_err(|e| corrupt(e.to_string()))?;
     Ok(ConsistencyProof {
         old_size: old,
         new_size: new,
-        old_root: hex::encode(root_in(&mut c, old).await?),
-        new_root: hex::encode(root_in(&mut c, new).await?),
+        old_root: hex::encode(root_of(old, &old_root)?),
+        new_root: hex::encode(root_of(new, &new_root)?),
         hashes: hexes(&proof),
     })
 }
