@@ -167,6 +167,18 @@ impl Store {
             .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
             .max_lifetime(if memory { None } else { Some(Duration::from_secs(1800)) })
             .acquire_timeout(Duration::from_secs(30))
+            // sqlx pings every connection it hands out: a round trip before each command
+            // and each read. A connection used within the last second is live; one idle
+            // longer is pinged first and, if the server has gone, replaced, as before.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > Duration::from_secs(1) {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 let schema = pg_schema.clone();
                 Box::pin(async move {

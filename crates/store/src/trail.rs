@@ -306,11 +306,15 @@ async fn nodes(c: &mut AnyConnection, keys: &[NodeKey]) -> Result<Vec<Hash>, Sto
             .ok_or_else(|| corrupt(format!("no node at level {level}, index {idx}")))
     };
     let seqs: Vec<i64> = keys.iter().map(row_of).collect::<Result<_, _>>()?;
-    let list: Vec<String> = (1..=seqs.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("SELECT seq, leaf_hash, nodes FROM audit_log WHERE seq IN ({})", list.join(", "));
+    // The list is padded (repeating the last row) to a multiple of 32, so proofs of any
+    // entry share a few statements the connection has prepared, instead of preparing
+    // one for each length.
+    let padded = seqs.len().next_multiple_of(32);
+    let sql =
+        format!("SELECT seq, leaf_hash, nodes FROM audit_log WHERE seq IN ({})", crate::load::placeholders(1, padded));
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for s in &seqs {
-        q = q.bind(*s);
+    for k in 0..padded {
+        q = q.bind(seqs[k.min(seqs.len() - 1)]);
     }
     let mut rows = std::collections::HashMap::with_capacity(keys.len());
     for r in q.fetch_all(c).await? {

@@ -174,3 +174,32 @@ store_test!(rows_waiting_in_the_write_buffer_are_seen_by_every_later_statement, 
     store::trail::verify_entries(store).await.unwrap().unwrap();
     assert_eq!(query::next_timer_due(store).await.unwrap(), Some(ts("2026-03-02T08:00:00Z")));
 });
+
+store_test!(connections_the_server_dropped_are_replaced, |store| async move {
+    if store.backend() != Backend::Postgres {
+        return; // a SQLite connection is a file in this process: nothing can drop it
+    }
+    use sqlx::{Connection, Row};
+    let mut held = vec![];
+    for _ in 0..3 {
+        held.push(store.pool().acquire().await.unwrap());
+    }
+    let mut pids = vec![];
+    for c in &mut held {
+        let row = sqlx::query("SELECT pg_backend_pid() AS pid").fetch_one(&mut **c).await.unwrap();
+        pids.push(row.get::<i32, _>("pid"));
+    }
+    drop(held);
+    // The server ends them while they sit idle (a restart, or an administrator)...
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(&store::testing::postgres_url()).await.unwrap();
+    for pid in &pids {
+        sqlx::query("SELECT pg_terminate_backend($1)").bind(*pid).execute(&mut admin).await.unwrap();
+    }
+    // ...for longer than the pool trusts an idle connection unchecked (a real second: the
+    // pool measures idleness on the machine's clock, not the service's).
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    for _ in 0..4 {
+        assert!(query::teams(store).await.unwrap().is_empty(), "each read is served by a live connection");
+    }
+});
