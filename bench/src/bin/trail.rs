@@ -75,7 +75,8 @@ async fn append_cost(backend: Backend, n: usize, rounds: usize, nosync: bool) ->
         if nosync {
             store.begin_bulk_load().await?;
         }
-        let (mut without, mut with) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut without, mut with, mut one_statement) =
+            (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
         let mut id = 1_000_000;
         for _ in 0..n {
             id += 1;
@@ -84,6 +85,15 @@ async fn append_cost(backend: Backend, n: usize, rounds: usize, nosync: bool) ->
             tx.apply(&[person(id)], now).await?;
             tx.commit().await?;
             without.push(t.elapsed().as_secs_f64() * 1e3);
+            // The same writes and one statement that writes nothing: what any statement of
+            // the entry's own costs before its work (on PostgreSQL a round trip).
+            id += 1;
+            let t = Instant::now();
+            let mut tx = store.begin().await?;
+            tx.apply(&[person(id)], now).await?;
+            sqlx::query("SELECT 1").execute(tx.db().await?).await?;
+            tx.commit().await?;
+            one_statement.push(t.elapsed().as_secs_f64() * 1e3);
             id += 1;
             let t = Instant::now();
             let mut tx = store.begin().await?;
@@ -96,6 +106,7 @@ async fn append_cost(backend: Backend, n: usize, rounds: usize, nosync: bool) ->
         let times = service_commands(&store, n).await?;
         let (w50, _) = percentiles(without);
         let (a50, _) = percentiles(with);
+        let (s50, _) = percentiles(one_statement);
         let (p50, _) = percentiles(times.registered);
         let (r50, _) = percentiles(times.referred);
         let (pa50, _) = percentiles(times.registered_by_api);
@@ -103,10 +114,12 @@ async fn append_cost(backend: Backend, n: usize, rounds: usize, nosync: bool) ->
         let added = a50 - w50;
         let share = |of: f64| added / of * 100.0;
         println!(
-            "append: round {round}: p50 {w50:.3} ms bare writes, {a50:.3} ms with the entry (+{added:.3} ms, \
+            "append: round {round}: p50 {w50:.3} ms bare writes, {s50:.3} ms with a `SELECT 1` (+{:.3} ms), \
+             {a50:.3} ms with the entry (+{added:.3} ms, \
              {appends_per_second:.0} appends/s one after another); \
              register_person {p50:.3} ms ({:.1}%), create_referral {r50:.3} ms ({:.1}%); \
              as API requests {pa50:.3} ms ({:.1}%) and {ra50:.3} ms ({:.1}%)",
+            s50 - w50,
             share(p50),
             share(r50),
             share(pa50),
