@@ -14,6 +14,15 @@ fn corrupt(detail: impl Into<String>) -> StoreError {
     StoreError::Corrupt { table: "audit_log", detail: detail.into() }
 }
 
+/// The head moved although this transaction had read (and locked) it: another writer
+/// broke the lock, which nothing should.
+pub(crate) fn head_moved() -> StoreError {
+    StoreError::Corrupt { table: "audit_head", detail: "the head moved while this transaction held it".into() }
+}
+
+/// Entries read and handed to the hashing thread at a time by a whole-log check.
+const RUN: usize = 20_000;
+
 fn parse(hex_text: &str) -> Result<Hash, StoreError> {
     audit::parse_hash(hex_text).ok_or_else(|| corrupt(format!("{hex_text:?} is not a 32-byte hex hash")))
 }
@@ -200,7 +209,7 @@ pub(crate) async fn append(
                 return Ok(None);
             }
             // The first statement moved the head under this transaction's lock.
-            return Err(corrupt("the head moved while this transaction held it"));
+            return Err(head_moved());
         }
     }
     Ok(Some(TrailEnd { seq, hash: prev, tree }))
@@ -860,7 +869,7 @@ pub async fn verify(
     key: &VerifierKey,
     supplied: Option<&str>,
 ) -> Result<Result<Verified, ChainError>, StoreError> {
-    verify_in_batches(store, key, supplied, 20_000).await
+    verify_in_batches(store, key, supplied, RUN as i64).await
 }
 
 /// [`verify`], reading `batch` entries at a time (tests use small batches to cross
@@ -911,7 +920,7 @@ pub async fn verify_in_batches(
 /// checks them against the stored head, without the signed checkpoints (which need
 /// their key): what tests ask after writing through the store.
 pub async fn verify_entries(store: &Store) -> Result<Result<Verified, ChainError>, StoreError> {
-    check_entries(store, Vec::new(), 20_000).await
+    check_entries(store, Vec::new(), RUN).await
 }
 
 /// The entries against the stored head and against `wanted` (trusted checkpoints,

@@ -266,10 +266,7 @@ impl Tx {
                 return Ok(Some(seq));
             }
             if read {
-                return Err(StoreError::Corrupt {
-                    table: "audit_head",
-                    detail: "the head moved while this transaction held it".into(),
-                });
+                return Err(trail::head_moved());
             }
             end = trail::read_end(self).await?;
             read = true;
