@@ -50,6 +50,8 @@ impl From<Option<String>> for Param {
 /// written after the rows it refers to (history and notifications name an escalation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Deferred {
+    /// People registered.
+    Person,
     /// New escalations.
     Escalation,
     /// Escalation history rows.
@@ -62,8 +64,14 @@ pub(crate) enum Deferred {
     Timer,
 }
 
-const ORDER: [Deferred; 5] =
-    [Deferred::Escalation, Deferred::History, Deferred::Notification, Deferred::Delivery, Deferred::Timer];
+const ORDER: [Deferred; 6] = [
+    Deferred::Person,
+    Deferred::Escalation,
+    Deferred::History,
+    Deferred::Notification,
+    Deferred::Delivery,
+    Deferred::Timer,
+];
 
 /// Values bound per statement, at most. PostgreSQL gains from large statements (fewer
 /// round trips). SQLite has no round trips, and its driver looks up each parameter's
@@ -84,6 +92,11 @@ impl Deferred {
     /// The statement's head (up to `VALUES`), its column count and its tail.
     fn shape(self) -> (&'static str, usize, &'static str) {
         match self {
+            Deferred::Person => (
+                "INSERT INTO people (id, kind, given_name, family_name, dob, dob_precision, sex, nhs_number, upn, created_at) VALUES ",
+                10,
+                "",
+            ),
             Deferred::Escalation => (
                 "INSERT INTO escalations (id, trigger, subject, team_id, level, assignee_id, state, detail, raised_at, level_reached_at) VALUES ",
                 10,
@@ -116,7 +129,7 @@ impl Deferred {
 /// Rows waiting to be written, per table.
 #[derive(Debug, Default)]
 pub(crate) struct WriteBuffer {
-    rows: [Vec<Vec<Param>>; 5],
+    rows: [Vec<Vec<Param>>; 6],
     /// The outstanding timers (kind, subject) with an upsert waiting: one multi-row
     /// upsert may not touch the same row twice, so a second change flushes first.
     timer_keys: HashSet<(String, String)>,
@@ -150,13 +163,23 @@ impl WriteBuffer {
         self.push(Deferred::Timer, row);
     }
 
-    /// Writes the waiting rows of `tables` (all of them when `None`), in dependency order.
-    pub(crate) async fn flush(
+    /// The number of values waiting, over every table.
+    fn values(&self) -> usize {
+        ORDER.iter().map(|t| self.rows[t.index()].len() * t.shape().1).sum()
+    }
+
+    /// Takes the waiting rows of `tables` (all of them when `None`) as statements, in
+    /// dependency order: each statement's SQL numbers its values from `$first`, and
+    /// `continue_numbering` carries the count on from one statement to the next (for
+    /// statements sent together, sharing one list of values).
+    fn take_statements(
         &mut self,
-        conn: &mut AnyConnection,
         backend: Backend,
         tables: Option<&[Deferred]>,
-    ) -> Result<(), sqlx::Error> {
+        continue_numbering: bool,
+    ) -> Vec<(String, Vec<Param>)> {
+        let mut statements = Vec::new();
+        let mut first = 1;
         for table in ORDER {
             if tables.is_some_and(|t| !t.contains(&table)) || self.rows[table.index()].is_empty() {
                 continue;
@@ -174,30 +197,79 @@ impl WriteBuffer {
                 }
                 let mut sql = String::with_capacity(head.len() + chunk.len() * cols * 6 + tail.len());
                 sql.push_str(head);
-                let mut n = 0;
+                let mut n = first;
                 for i in 0..chunk.len() {
                     sql.push_str(if i > 0 { ", (" } else { "(" });
                     for c in 0..cols {
                         if c > 0 {
                             sql.push_str(", ");
                         }
-                        n += 1;
                         sql.push('$');
                         sql.push_str(&n.to_string());
+                        n += 1;
                     }
                     sql.push(')');
                 }
                 sql.push_str(tail);
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for p in chunk.into_iter().flatten() {
-                    q = match p {
-                        Param::Int(v) => q.bind(v),
-                        Param::Text(v) => q.bind(v),
-                    };
+                if continue_numbering {
+                    first = n;
                 }
-                q.execute(&mut *conn).await?;
+                statements.push((sql, chunk.into_iter().flatten().collect()));
             }
+        }
+        statements
+    }
+
+    /// Writes the waiting rows of `tables` (all of them when `None`), in dependency order.
+    pub(crate) async fn flush(
+        &mut self,
+        conn: &mut AnyConnection,
+        backend: Backend,
+        tables: Option<&[Deferred]>,
+    ) -> Result<(), sqlx::Error> {
+        for (sql, values) in self.take_statements(backend, tables, false) {
+            bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), values).execute(&mut *conn).await?;
         }
         Ok(())
     }
+
+    /// Takes every waiting row, to be written by the statement that appends the
+    /// transaction's audit entries ([`Riders`]), if they are few: at most one
+    /// statement's worth of values. A command's last writes then cost no statement of
+    /// their own; a batch's are flushed first, one round trip being little of its time.
+    pub(crate) fn take_riders(&mut self, backend: Backend) -> Option<Riders> {
+        let values = self.values();
+        if values == 0 || values > values_per_statement(backend) {
+            return None;
+        }
+        let (statements, values): (Vec<String>, Vec<Vec<Param>>) =
+            self.take_statements(backend, None, true).into_iter().unzip();
+        Some(Riders { statements, values: values.into_iter().flatten().collect() })
+    }
+}
+
+/// Waiting rows sent with another statement: inserts numbering their values `$1`, `$2`…
+/// on from one to the next, and the values. On SQLite they are sent as statements
+/// before it in one script, on PostgreSQL as clauses of its `WITH`; either way one
+/// exchange with the database.
+#[derive(Debug, Default)]
+pub(crate) struct Riders {
+    /// The inserts, in dependency order.
+    pub(crate) statements: Vec<String>,
+    /// Their values, in order.
+    pub(crate) values: Vec<Param>,
+}
+
+/// Binds deferred values onto a query, in order.
+pub(crate) fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    values: Vec<Param>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for p in values {
+        q = match p {
+            Param::Int(v) => q.bind(v),
+            Param::Text(v) => q.bind(v),
+        };
+    }
+    q
 }

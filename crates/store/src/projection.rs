@@ -12,6 +12,24 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
     let now = to_micros(at);
     // Rows nothing reads back before commit wait in the write buffer.
     match event {
+        Event::PersonRegistered { person, details } => {
+            tx.buffer.push(
+                Deferred::Person,
+                vec![
+                    person.0.into(),
+                    details.kind.code().into(),
+                    details.given_name.as_str().into(),
+                    details.family_name.as_str().into(),
+                    details.dob.date().map(|d| d.to_string()).into(),
+                    details.dob.precision().into(),
+                    details.sex.code().into(),
+                    details.nhs_number.as_ref().map(|n| n.as_str().to_string()).into(),
+                    details.upn.as_ref().map(|u| u.as_str().to_string()).into(),
+                    now.into(),
+                ],
+            );
+            return Ok(());
+        }
         Event::EscalationRaised {
             escalation,
             trigger,
@@ -187,24 +205,6 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
             .bind(token_hash.clone())
             .bind(staff.0)
             .bind(name.as_str().to_string())
-            .bind(now)
-            .execute(c)
-            .await?;
-        }
-        Event::PersonRegistered { person, details } => {
-            sqlx::query(
-                "INSERT INTO people (id, kind, given_name, family_name, dob, dob_precision, sex, nhs_number, upn, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(person.0)
-            .bind(details.kind.code())
-            .bind(details.given_name.as_str().to_string())
-            .bind(details.family_name.as_str().to_string())
-            .bind(details.dob.date().map(|d| d.to_string()))
-            .bind(details.dob.precision())
-            .bind(details.sex.code())
-            .bind(details.nhs_number.as_ref().map(|n| n.as_str().to_string()))
-            .bind(details.upn.as_ref().map(|u| u.as_str().to_string()))
             .bind(now)
             .execute(c)
             .await?;
@@ -417,6 +417,7 @@ pub(crate) async fn apply(tx: &mut Tx, event: &Event, at: Timestamp) -> Result<(
         // Handled above.
         Event::PlanEnded { .. }
         | Event::DeadlinePassed { .. }
+        | Event::PersonRegistered { .. }
         | Event::EscalationRaised { .. }
         | Event::EscalationReminded { .. }
         | Event::EscalationRepeated { .. }

@@ -2,6 +2,7 @@
 //! whole-log verification an auditor runs. The tree is kept by [`crate::Tx::commit`] as
 //! entries are sealed; the encoding and the algorithms are the `audit` crate's.
 
+use crate::buffer::{Riders, bind_all};
 use crate::time::{from_micros, to_micros};
 use crate::{Store, StoreError, Tx};
 use audit::merkle::{self, Frontier, NodeKey};
@@ -159,6 +160,7 @@ pub(crate) async fn append(
     backend: crate::Backend,
     end: &TrailEnd,
     entries: &[Unsealed],
+    mut riders: Option<Riders>,
 ) -> Result<Option<TrailEnd>, StoreError> {
     let per_statement = (crate::buffer::values_per_statement(backend) / SEALED_COLUMNS).max(1);
     let (mut seq, mut prev, mut tree) = (end.seq, end.hash, end.tree.clone());
@@ -200,9 +202,10 @@ pub(crate) async fn append(
         if chunk.is_empty() {
             break;
         }
+        let riders = riders.take();
         let written = match backend {
-            crate::Backend::Sqlite => append_sqlite(conn, chunk).await?,
-            crate::Backend::Postgres => append_postgres(conn, chunk).await?,
+            crate::Backend::Sqlite => append_sqlite(conn, chunk, riders).await?,
+            crate::Backend::Postgres => append_postgres(conn, chunk, riders).await?,
         };
         if !written {
             if n == 0 {
@@ -248,37 +251,69 @@ fn bind_rows<'q>(
     q
 }
 
-async fn append_sqlite(conn: &mut AnyConnection, rows: Vec<Sealed>) -> Result<bool, StoreError> {
-    let sql = format!(
+/// Appends `rows`, after the `riders`' inserts in the same script (one exchange with
+/// SQLite's thread). A refusal leaves the riders written: only the append is refused.
+async fn append_sqlite(
+    conn: &mut AnyConnection,
+    rows: Vec<Sealed>,
+    riders: Option<Riders>,
+) -> Result<bool, StoreError> {
+    let Riders { statements, values } = riders.unwrap_or_default();
+    let mut sql = String::new();
+    for s in &statements {
+        sql.push_str(s);
+        sql.push_str(";\n");
+    }
+    sql.push_str(&format!(
         "INSERT INTO audit_append (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes, frontier)
          VALUES {}",
-        rows_of_placeholders(1, rows.len())
-    );
-    match bind_rows(sqlx::query(sqlx::AssertSqlSafe(sql)), rows).execute(conn).await {
+        rows_of_placeholders(values.len() + 1, rows.len())
+    ));
+    let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), values);
+    match bind_rows(q, rows).execute(conn).await {
         Ok(_) => Ok(true),
         Err(sqlx::Error::Database(e)) if e.message().contains(NOT_AFTER_HEAD) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn append_postgres(conn: &mut AnyConnection, rows: Vec<Sealed>) -> Result<bool, StoreError> {
+/// Appends `rows` in one statement that also writes the `riders` (as clauses of its
+/// `WITH`, which run whether or not the head moves). Returns whether the head moved.
+async fn append_postgres(
+    conn: &mut AnyConnection,
+    rows: Vec<Sealed>,
+    riders: Option<Riders>,
+) -> Result<bool, StoreError> {
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return Ok(true);
     };
+    let Riders { statements, values } = riders.unwrap_or_default();
+    let mut with = String::new();
+    for (k, s) in statements.iter().enumerate() {
+        with.push_str(&format!("rider{k} AS ({s}), "));
+    }
+    let at = values.len();
     // The head moves only if it is where this transaction believes (with the tree up to
     // date), and the update's row lock holds it until commit; the entries are inserted
     // only if it moved. Each entry's edge (`frontier`) is bound but only the last's used.
     let sql = format!(
-        "WITH head AS (
-             UPDATE audit_head SET seq = $1, hash = $2, tree_size = $1, frontier = $3
-             WHERE id = 1 AND seq = $4 AND hash = $5 AND tree_size = $4 RETURNING id)
+        "WITH {with}head AS (
+             UPDATE audit_head SET seq = ${}, hash = ${}, tree_size = ${}, frontier = ${}
+             WHERE id = 1 AND seq = ${} AND hash = ${} AND tree_size = ${} RETURNING id)
          INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes)
          SELECT e.seq, e.at, e.actor, e.action, e.subject, e.entry, e.prev_hash, e.hash, e.leaf_hash, e.nodes
          FROM head, (VALUES {}) AS e (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes, frontier)",
-        rows_of_placeholders(6, rows.len())
+        at + 1,
+        at + 2,
+        at + 1,
+        at + 3,
+        at + 4,
+        at + 5,
+        at + 4,
+        rows_of_placeholders(at + 6, rows.len())
     );
     let n = rows.len() as u64;
-    let q = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let q = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), values)
         .bind(last.seq)
         .bind(last.hash.clone())
         .bind(last.frontier.clone().unwrap_or_default())

@@ -248,18 +248,25 @@ impl Tx {
     /// in one statement that writes only if the trail still ends there; if another
     /// process appended since, reads the end (locking it) and appends again. Returns the
     /// last sequence number.
+    ///
+    /// Rows still waiting in the write buffer, if few, ride with that statement: a
+    /// command's entry then costs no exchange with the database of its own.
     async fn seal_entries(&mut self) -> Result<Option<i64>, StoreError> {
         if self.entries.is_empty() {
             return Ok(None);
         }
-        self.db().await?;
         let remembered = self.known_end.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let (mut end, mut read) = match remembered {
             Some(end) => (end, false),
             None => (trail::read_end(self).await?, true),
         };
+        let mut riders = self.buffer.take_riders(self.backend);
+        if riders.is_none() {
+            self.db().await?;
+        }
         loop {
-            if let Some(new_end) = trail::append(&mut self.inner, self.backend, &end, &self.entries).await? {
+            let appended = trail::append(&mut self.inner, self.backend, &end, &self.entries, riders.take()).await?;
+            if let Some(new_end) = appended {
                 self.entries.clear();
                 let seq = new_end.seq;
                 self.sealed = Some(new_end);
@@ -277,7 +284,8 @@ impl Tx {
     /// Returns the sequence number of the last audit entry it wrote, if any.
     pub async fn commit(mut self) -> Result<Option<i64>, StoreError> {
         debug_assert!(self.pending.is_empty(), "events applied but never recorded on the trail");
-        self.db().await?;
+        // No waiting row refers to an id counter, so the counters go first and the
+        // waiting rows may ride with the trail's append.
         for (kind, (last, dirty)) in std::mem::take(&mut self.memo.ids) {
             if dirty {
                 sqlx::query("UPDATE id_counters SET last_id = $2 WHERE kind = $1")
@@ -289,6 +297,7 @@ impl Tx {
         }
         // Last, so the head is locked for as short a time as possible.
         let last = self.seal_entries().await?;
+        self.db().await?;
         self.inner.commit().await?;
         if let Some(end) = self.sealed.take() {
             *self.known_end.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(end);

@@ -298,6 +298,66 @@ async fn two_handles_append_in_turn_on_postgres() {
     t.teardown().await;
 }
 
+/// A person registered, as a command's event.
+fn person_registered(id: i64) -> domain::event::Event {
+    let input = domain::person::PersonInput {
+        given_name: "Alfie".into(),
+        family_name: format!("Scott{id}"),
+        dob: Some("2014-03-04".into()),
+        ..Default::default()
+    };
+    let mut errors = domain::FieldErrors::new();
+    let details = domain::person::PersonDetails::parse(&input, jiff::civil::date(2026, 3, 2), &mut errors).unwrap();
+    domain::event::Event::PersonRegistered { person: domain::ids::PersonId(id), details }
+}
+
+/// Registers people `ids` in one transaction, one entry each.
+async fn register(store: &Store, ids: std::ops::RangeInclusive<i64>) -> Option<i64> {
+    let mut tx = store.begin().await.unwrap();
+    for id in ids {
+        let subject = format!("person:{id}");
+        tx.record(&AuditActor::System("test"), "person.register", &subject, at(1), &[person_registered(id)])
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap()
+}
+
+/// A command's last rows ride with its entry's append. When another process has appended
+/// since (the append refused), they are still written, once, and the entry chains after
+/// the other's; a batch too large to ride is written before its append.
+async fn rows_riding_with_a_refused_append_are_written_once(t: &store::testing::TestStore) {
+    let other = t.reconnect().await;
+    append(&t.store, 2, "mine").await;
+    append(&other, 3, "theirs").await;
+    assert_eq!(register(&t.store, 1..=1).await, Some(6), "refused once, then chained after theirs");
+    // More values than one statement takes (300 on SQLite, 3,000 on PostgreSQL).
+    assert_eq!(register(&other, 2..=302).await, Some(307));
+    assert_eq!(register(&t.store, 303..=303).await, Some(308));
+    let r = sqlx::query("SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids, MAX(id) AS last FROM people")
+        .fetch_one(t.store.pool())
+        .await
+        .unwrap();
+    let (n, ids, last): (i64, i64, i64) = (r.get("n"), r.get("ids"), r.get("last"));
+    assert_eq!((n, ids, last), (303, 303, 303));
+    assert_eq!(verify(&t.store, None).await.unwrap().entries, 308);
+    other.close().await;
+}
+
+#[tokio::test]
+async fn rows_riding_with_a_refused_append_are_written_once_on_sqlite() {
+    let t = store::testing::TestStore::sqlite().await;
+    rows_riding_with_a_refused_append_are_written_once(&t).await;
+    t.teardown().await;
+}
+
+#[tokio::test]
+async fn rows_riding_with_a_refused_append_are_written_once_on_postgres() {
+    let Some(t) = store::testing::TestStore::postgres().await else { return };
+    rows_riding_with_a_refused_append_are_written_once(&t).await;
+    t.teardown().await;
+}
+
 /// On PostgreSQL several processes append at once: the chain never forks.
 #[tokio::test]
 async fn concurrent_appends_on_postgres_keep_one_chain() {
