@@ -292,24 +292,19 @@ async fn append_postgres(
     for (k, s) in statements.iter().enumerate() {
         with.push_str(&format!("rider{k} AS ({s}), "));
     }
+    // The head's five values follow the riders', then each entry's row.
     let at = values.len();
+    let (seq, hash, frontier, was_seq, was_hash) = (at + 1, at + 2, at + 3, at + 4, at + 5);
     // The head moves only if it is where this transaction believes (with the tree up to
     // date), and the update's row lock holds it until commit; the entries are inserted
     // only if it moved. Each entry's edge (`frontier`) is bound but only the last's used.
     let sql = format!(
         "WITH {with}head AS (
-             UPDATE audit_head SET seq = ${}, hash = ${}, tree_size = ${}, frontier = ${}
-             WHERE id = 1 AND seq = ${} AND hash = ${} AND tree_size = ${} RETURNING id)
+             UPDATE audit_head SET seq = ${seq}, hash = ${hash}, tree_size = ${seq}, frontier = ${frontier}
+             WHERE id = 1 AND seq = ${was_seq} AND hash = ${was_hash} AND tree_size = ${was_seq} RETURNING id)
          INSERT INTO audit_log (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes)
          SELECT e.seq, e.at, e.actor, e.action, e.subject, e.entry, e.prev_hash, e.hash, e.leaf_hash, e.nodes
          FROM head, (VALUES {}) AS e (seq, at, actor, action, subject, entry, prev_hash, hash, leaf_hash, nodes, frontier)",
-        at + 1,
-        at + 2,
-        at + 1,
-        at + 3,
-        at + 4,
-        at + 5,
-        at + 4,
         rows_of_placeholders(at + 6, rows.len())
     );
     let n = rows.len() as u64;
