@@ -6,9 +6,9 @@
 //! key: at least once, recorded once). On SQLite (one process) it reads the batch, sends
 //! it outside any lock, and records the outcomes in a short transaction.
 //!
-//! A failed try is retried with backoff ([`RetryPolicy`]); when the tries run out, or
-//! the receiver says retrying cannot help, the delivery has failed and the
-//! administrators (and, for an escalation, the next level up) are told in their inbox.
+//! A failed try is retried with backoff ([`domain::delivery::RetryPolicy`]); when the
+//! tries run out, or the receiver says retrying cannot help, the delivery has failed and
+//! the administrators (and, for an escalation, the next level up) are told in their inbox.
 
 use crate::{Result, Service};
 use domain::delivery::{AfterFailure, Channel};

@@ -280,7 +280,8 @@ impl Tx {
         load_with(self.db().await?, worker, weights, adding).await
     }
 
-    /// Pairs among `children` who are brothers or sisters (see [`family_links`]).
+    /// Pairs among `children` who are brothers or sisters: recorded as siblings, or sharing
+    /// a parent or step-parent.
     pub async fn family_links(&mut self, children: &[PersonId]) -> Result<Vec<(PersonId, PersonId)>, StoreError> {
         let ids: Vec<i64> = children.iter().map(|p| p.0).collect();
         let links = family_links(self.db().await?, &ids).await?;

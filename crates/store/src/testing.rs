@@ -115,7 +115,7 @@ impl TestStore {
 
 /// Defines one async test per backend: `name::sqlite` and `name::postgres`.
 ///
-/// ```ignore
+/// ```text
 /// store_test!(decides_a_referral, |store| async move { … });
 /// ```
 #[macro_export]
