@@ -40,6 +40,10 @@ struct Args {
     /// Timed repetitions of each request.
     #[arg(long, default_value_t = 200)]
     runs: usize,
+    /// Count brothers and sisters held by one worker as this much each after the first
+    /// (the policy's `sibling_extra`); by default every child counts in full.
+    #[arg(long)]
+    sibling_extra: Option<f64>,
 }
 
 const T0: i64 = 1_772_442_000_000_000; // 2026-03-02T09:00:00Z, micros
@@ -178,6 +182,41 @@ async fn main() -> anyhow::Result<()> {
         "INSERT INTO visits (id, case_id, person_id, by_staff_id, visited_at, outcome, recorded_at)",
     ))
     .await?;
+    // Families: a third of the open cases' children have a brother or sister recorded
+    // (held by the same worker), and a parent for every fifth child has two more children,
+    // one held by the same worker and one whose case is closed.
+    exec(series(
+        backend,
+        a.open / 3,
+        &format!("n, 3 * n, 3 * n + {workers}, 'sibling', {T0}"),
+        "INSERT INTO relationships (id, person_id, related_person_id, kind, created_at)",
+    ))
+    .await?;
+    exec(series(
+        backend,
+        a.open / 5,
+        &format!("{people} + n, 'adult', 'Parent', 'Number' || n, NULL, 'unknown', 'unknown', {T0}"),
+        "INSERT INTO people (id, kind, given_name, family_name, dob, dob_precision, sex, created_at)",
+    ))
+    .await?;
+    for (k, child, kind) in [
+        (1, "5 * n".to_string(), "parent"),
+        (2, format!("5 * n + 2 * {workers}"), "parent"),
+        (3, format!("5 * n + {}", a.open), "step_parent"),
+    ] {
+        exec(series(
+            backend,
+            a.open / 5,
+            &format!("{k}000000 + n, {people} + n, {child}, '{kind}', {T0}"),
+            "INSERT INTO relationships (id, person_id, related_person_id, kind, created_at)",
+        ))
+        .await?;
+    }
+    if let Some(extra) = a.sibling_extra {
+        let policy =
+            domain::escalation::Policy::from_json(&format!(r#"{{"caseload_weights": {{"sibling_extra": {extra}}}}}"#))?;
+        svc.set_policy(Caller::System("bench"), &policy).await?;
+    }
     if backend == Backend::Postgres {
         exec("ANALYZE".into()).await?;
     }

@@ -399,6 +399,13 @@ store_test!(brothers_and_sisters_held_by_one_worker_count_as_one_case_when_the_p
     assert_eq!(by(roomy.staff), (4, 2.5), "the whole family with one worker");
     assert_eq!(by(other.staff), (1, 1.0));
     assert_eq!(by(small.staff), (0, 0.0));
+
+    // A child from another family beside them counts in full: 2.5 + 1 (assessment).
+    let fin = open_for_assessment(&svc, &tm, team, "Fin", "Apart", "2018-01-01").await;
+    svc.allocate(&tm, fin, &AllocationInput { worker: Some(roomy.staff.0), override_reason: None }).await.unwrap();
+    let d = svc.caseload_dashboard(&tm, Some(team)).await.unwrap();
+    let row = d.workers.iter().find(|w| w.id == roomy.staff).unwrap();
+    assert_eq!((row.open_cases, row.load), (5, 3.5));
 });
 
 // The domain's hand-worked example through the store: a CP plan started Monday 2 March

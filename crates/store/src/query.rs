@@ -224,25 +224,34 @@ pub async fn caseloads(
           WHERE s.active = 1 AND s.role IN ('social_worker', 'senior_practitioner'){filter}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
-    let held = if weights.sibling_extra.is_some() {
-        family_loads(store, team, weights).await?
-    } else {
-        let sql = format!(
-            "SELECT c.worker_id, c.stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases c JOIN staff s ON s.id = c.worker_id
-              WHERE c.closed_at IS NULL{filter} GROUP BY c.worker_id, c.stage"
-        );
-        let counts =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
-        let mut held: std::collections::HashMap<i64, (i64, f64)> = Default::default();
-        for r in counts {
-            let stage = code("cases", &r.try_get::<String, _>("stage")?, domain::case::Stage::parse)?;
-            let n: i64 = r.try_get("n")?;
-            let e = held.entry(r.try_get("worker_id")?).or_default();
-            e.0 += n;
-            e.1 += weights.of(stage) * n as f64;
-        }
-        held
-    };
+    let sql = format!(
+        "SELECT c.worker_id, c.stage, CAST(COUNT(*) AS BIGINT) AS n FROM cases c JOIN staff s ON s.id = c.worker_id
+          WHERE c.closed_at IS NULL{filter} GROUP BY c.worker_id, c.stage"
+    );
+    let counts = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
+    let mut by_stage: std::collections::HashMap<i64, Vec<(domain::case::Stage, i64)>> = Default::default();
+    for r in counts {
+        let stage = code("cases", &r.try_get::<String, _>("stage")?, domain::case::Stage::parse)?;
+        by_stage.entry(r.try_get("worker_id")?).or_default().push((stage, r.try_get("n")?));
+    }
+    // With brothers and sisters grouped, only the children in a family their worker holds
+    // are read one by one; every other child counts by their stage.
+    let families = if weights.sibling_extra.is_some() { families_held(store, team).await? } else { Default::default() };
+    let held: std::collections::HashMap<i64, (i64, f64)> = by_stage
+        .into_iter()
+        .map(|(worker, counts)| {
+            let (children, links) = families.get(&worker).map_or((&[][..], &[][..]), |(c, l)| (&c[..], &l[..]));
+            let apart: f64 = counts
+                .iter()
+                .map(|(stage, n)| {
+                    let in_family = children.iter().filter(|(_, s)| s == stage).count() as i64;
+                    weights.of(*stage) * (n - in_family) as f64
+                })
+                .sum();
+            let open_cases = counts.iter().map(|(_, n)| n).sum();
+            (worker, (open_cases, apart + weights.family_load(children, links)))
+        })
+        .collect();
     let mut out = rows
         .iter()
         .map(|r| {
@@ -389,51 +398,46 @@ pub async fn people_for_matching(
     Ok((people, mark))
 }
 
-/// Each worker's open cases and load with brothers and sisters grouped: the children
-/// they hold, and the family links between children held by the same worker.
-async fn family_loads(
+/// The children each worker holds who have a brother or sister the same worker holds,
+/// with their stages, and those links (each pair once).
+#[allow(clippy::type_complexity)]
+async fn families_held(
     store: &Store,
     team: Option<TeamId>,
-    weights: &domain::caseload::Weights,
-) -> Result<std::collections::HashMap<i64, (i64, f64)>, StoreError> {
+) -> Result<std::collections::HashMap<i64, (Vec<(i64, domain::case::Stage)>, Vec<(i64, i64)>)>, StoreError> {
     let filter = if team.is_some() { " AND s.team_id = $1" } else { " AND $1 = $1" };
+    // A sibling is recorded one way round, so that branch gives each pair once; the
+    // parent branch meets every pair both ways round and keeps one.
     let sql = format!(
-        "SELECT c.worker_id, c.person_id, c.stage FROM cases c JOIN staff s ON s.id = c.worker_id
-          WHERE c.closed_at IS NULL{filter}"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
-    let mut children: std::collections::HashMap<i64, Vec<(i64, domain::case::Stage)>> = Default::default();
-    for r in &rows {
-        let stage = code("cases", &r.try_get::<String, _>("stage")?, domain::case::Stage::parse)?;
-        children.entry(r.try_get("worker_id")?).or_default().push((r.try_get("person_id")?, stage));
-    }
-    let sql = format!(
-        "SELECT c1.worker_id, c1.person_id AS a, c2.person_id AS b
+        "SELECT c1.worker_id, c1.person_id AS a, c1.stage AS a_stage, c2.person_id AS b, c2.stage AS b_stage
            FROM cases c1 JOIN staff s ON s.id = c1.worker_id
            JOIN relationships r ON r.kind = 'sibling' AND r.person_id = c1.person_id
            JOIN cases c2 ON c2.person_id = r.related_person_id AND c2.worker_id = c1.worker_id AND c2.closed_at IS NULL
           WHERE c1.closed_at IS NULL{filter}
          UNION
-         SELECT c1.worker_id, c1.person_id AS a, c2.person_id AS b
+         SELECT c1.worker_id, c1.person_id AS a, c1.stage AS a_stage, c2.person_id AS b, c2.stage AS b_stage
            FROM cases c1 JOIN staff s ON s.id = c1.worker_id
            JOIN relationships p1 ON p1.related_person_id = c1.person_id AND p1.kind IN ('parent', 'step_parent')
            JOIN relationships p2 ON p2.person_id = p1.person_id AND p2.kind IN ('parent', 'step_parent')
-                                AND p2.related_person_id <> c1.person_id
+                                AND p2.related_person_id > c1.person_id
            JOIN cases c2 ON c2.person_id = p2.related_person_id AND c2.worker_id = c1.worker_id AND c2.closed_at IS NULL
           WHERE c1.closed_at IS NULL{filter}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
-    let mut links: std::collections::HashMap<i64, Vec<(i64, i64)>> = Default::default();
+    let mut families: std::collections::HashMap<i64, (Vec<(i64, domain::case::Stage)>, Vec<(i64, i64)>)> =
+        Default::default();
     for r in &rows {
-        links.entry(r.try_get("worker_id")?).or_default().push((r.try_get("a")?, r.try_get("b")?));
+        let (a, b): (i64, i64) = (r.try_get("a")?, r.try_get("b")?);
+        let (children, links) = families.entry(r.try_get("worker_id")?).or_default();
+        for (child, stage) in [(a, "a_stage"), (b, "b_stage")] {
+            if !children.iter().any(|(c, _)| *c == child) {
+                let stage = code("cases", &r.try_get::<String, _>(stage)?, domain::case::Stage::parse)?;
+                children.push((child, stage));
+            }
+        }
+        links.push((a, b));
     }
-    Ok(children
-        .into_iter()
-        .map(|(worker, held)| {
-            let load = weights.family_load(&held, links.get(&worker).map_or(&[][..], Vec::as_slice));
-            (worker, (held.len() as i64, load))
-        })
-        .collect())
+    Ok(families)
 }
 
 // ---------------------------------------------------------------- people

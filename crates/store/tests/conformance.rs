@@ -203,3 +203,60 @@ store_test!(connections_the_server_dropped_are_replaced, |store| async move {
         assert!(query::teams(store).await.unwrap().is_empty(), "each read is served by a live connection");
     }
 });
+
+// Who counts as brothers and sisters when cases are allocated together: recorded as
+// siblings (either way round), or sharing a parent or a step-parent; not a parent's
+// partner, nor someone in the same household.
+store_test!(brothers_and_sisters_are_siblings_or_share_a_parent, |store| async move {
+    use domain::ids::{PersonId, RelationshipId};
+    use domain::person::{PersonDetails, PersonInput, RelationshipKind};
+    let now = ts("2026-03-02T09:00:00Z");
+    let person = |id: i64, kind: &str| {
+        let input = PersonInput {
+            kind: Some(kind.into()),
+            given_name: "Sam".into(),
+            family_name: format!("Family{id}"),
+            dob: Some(if kind == "child" { "2015-01-01" } else { "1985-01-01" }.into()),
+            ..Default::default()
+        };
+        let mut errors = domain::FieldErrors::new();
+        let details = PersonDetails::parse(&input, jiff::civil::date(2026, 3, 2), &mut errors).unwrap();
+        Event::PersonRegistered { person: PersonId(id), details }
+    };
+    let mut events: Vec<Event> = (1..=8).map(|id| person(id, "child")).collect();
+    events.extend((10..=13).map(|id| person(id, "adult")));
+    let ties = [
+        (1, 2, RelationshipKind::Sibling),
+        (4, 3, RelationshipKind::Sibling),
+        (10, 5, RelationshipKind::Parent),
+        (10, 6, RelationshipKind::Parent),
+        (11, 6, RelationshipKind::StepParent),
+        (11, 7, RelationshipKind::StepParent),
+        (12, 7, RelationshipKind::PartnerOfParent),
+        (12, 8, RelationshipKind::PartnerOfParent),
+        (13, 1, RelationshipKind::HouseholdMember),
+        (13, 8, RelationshipKind::HouseholdMember),
+    ];
+    for (k, (from, to, kind)) in (1..).zip(ties) {
+        events.push(Event::RelationshipRecorded {
+            relationship: RelationshipId(k),
+            person: PersonId(from),
+            related: PersonId(to),
+            kind,
+        });
+    }
+    let mut tx = store.begin().await.unwrap();
+    tx.record(&AuditActor::System("test"), "test.family", "test:1", now, &events).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = store.begin().await.unwrap();
+    let children: Vec<PersonId> = (1..=8).map(PersonId).collect();
+    let mut pairs: Vec<(i64, i64)> =
+        tx.family_links(&children).await.unwrap().into_iter().map(|(a, b)| (a.0.min(b.0), a.0.max(b.0))).collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    assert_eq!(pairs, vec![(1, 2), (3, 4), (5, 6), (6, 7)]);
+    // Only pairs among those asked about.
+    let some: Vec<PersonId> = [1, 5, 7].map(PersonId).to_vec();
+    assert_eq!(tx.family_links(&some).await.unwrap(), vec![]);
+});
