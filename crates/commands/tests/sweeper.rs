@@ -8,7 +8,7 @@ use commands::{Caller, Config, Service};
 use domain::clock::SimulatedClock;
 use std::sync::Arc;
 use store::testing::TestStore;
-use store::{Backend, query};
+use store::{Backend, query, store_test};
 
 const N: usize = 300;
 
@@ -61,7 +61,7 @@ async fn setup(t: &TestStore, clock: Arc<SimulatedClock>) -> Service {
     svc
 }
 
-async fn two_sweepers_fire_each_timer_once(t: &TestStore) {
+store_test!(two_sweepers_fire_each_timer_once, |t: TestStore| async move {
     let clock = Arc::new(SimulatedClock::new("2026-03-02T16:00:00Z".parse().unwrap()));
     let a = setup(t, clock.clone()).await;
     // Small batches, so that each sweeper claims several while the other works.
@@ -88,9 +88,9 @@ async fn two_sweepers_fire_each_timer_once(t: &TestStore) {
     let raised = entries.iter().filter(|e| e.entry.contains("\"type\":\"escalation_raised\"")).count();
     assert_eq!(raised, N, "each escalation raised exactly once on the trail");
     store::trail::verify_entries(&t.store).await.unwrap().unwrap();
-}
+});
 
-async fn timers_fire_in_due_order(t: &TestStore) {
+store_test!(timers_fire_in_due_order, |t: TestStore| async move {
     let clock = Arc::new(SimulatedClock::new("2026-03-02T16:00:00Z".parse().unwrap()));
     let svc = setup(t, clock.clone()).await;
     clock.set("2026-03-03T16:30:00Z".parse().unwrap());
@@ -105,42 +105,12 @@ async fn timers_fire_in_due_order(t: &TestStore) {
     sorted.sort();
     assert_eq!(fired.len(), N);
     assert_eq!(fired, sorted, "referrals received earlier fell due earlier and fired first");
-}
+});
 
-#[tokio::test]
-async fn two_sweepers_sqlite() {
-    let t = TestStore::sqlite().await;
-    two_sweepers_fire_each_timer_once(&t).await;
-    t.teardown().await;
-}
-
-#[tokio::test]
-async fn two_sweepers_postgres() {
-    if let Some(t) = TestStore::postgres().await {
-        two_sweepers_fire_each_timer_once(&t).await;
-        t.teardown().await;
-    }
-}
-
-#[tokio::test]
-async fn due_order_sqlite() {
-    let t = TestStore::sqlite().await;
-    timers_fire_in_due_order(&t).await;
-    t.teardown().await;
-}
-
-#[tokio::test]
-async fn due_order_postgres() {
-    if let Some(t) = TestStore::postgres().await {
-        timers_fire_in_due_order(&t).await;
-        t.teardown().await;
-    }
-}
-
-/// A timer that cannot be handled (here: its escalation's row names a trigger this
-/// version does not know) fails the batch; the batch is retried one timer at a time, the
-/// bad timer is set aside, and every other timer in it still fires.
-async fn a_bad_timer_is_set_aside_and_the_rest_fire(t: &TestStore) {
+// A timer that cannot be handled (here: its escalation's row names a trigger this
+// version does not know) fails the batch; the batch is retried one timer at a time, the
+// bad timer is set aside, and every other timer in it still fires.
+store_test!(a_bad_timer_is_set_aside_and_the_rest_fire, |t: TestStore| async move {
     use sqlx::Executor;
     let clock = Arc::new(SimulatedClock::new("2026-03-02T16:00:00Z".parse().unwrap()));
     let svc = setup(t, clock.clone()).await;
@@ -178,19 +148,4 @@ async fn a_bad_timer_is_set_aside_and_the_rest_fire(t: &TestStore) {
     // Set aside, it is not tried again.
     assert_eq!(svc.sweep().await.unwrap(), commands::sweeper::Sweep::default());
     store::trail::verify_entries(&t.store).await.unwrap().unwrap();
-}
-
-#[tokio::test]
-async fn bad_timer_sqlite() {
-    let t = TestStore::sqlite().await;
-    a_bad_timer_is_set_aside_and_the_rest_fire(&t).await;
-    t.teardown().await;
-}
-
-#[tokio::test]
-async fn bad_timer_postgres() {
-    if let Some(t) = TestStore::postgres().await {
-        a_bad_timer_is_set_aside_and_the_rest_fire(&t).await;
-        t.teardown().await;
-    }
-}
+});

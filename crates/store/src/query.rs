@@ -240,7 +240,9 @@ pub async fn caseloads(
     let held: std::collections::HashMap<i64, (i64, f64)> = by_stage
         .into_iter()
         .map(|(worker, counts)| {
-            let (children, links) = families.get(&worker).map_or((&[][..], &[][..]), |(c, l)| (&c[..], &l[..]));
+            let family = families.get(&worker);
+            let children = family.map_or(&[][..], |f| &f.children[..]);
+            let links = family.map_or(&[][..], |f| &f.links[..]);
             let apart: f64 = counts
                 .iter()
                 .map(|(stage, n)| {
@@ -398,13 +400,20 @@ pub async fn people_for_matching(
     Ok((people, mark))
 }
 
-/// The children each worker holds who have a brother or sister the same worker holds,
-/// with their stages, and those links (each pair once).
-#[allow(clippy::type_complexity)]
+/// The children one worker holds who have a brother or sister the same worker holds.
+#[derive(Default)]
+struct HeldFamilies {
+    /// Those children, with their stages.
+    children: Vec<(i64, domain::case::Stage)>,
+    /// The pairs of them who are brothers or sisters, each pair once.
+    links: Vec<(i64, i64)>,
+}
+
+/// Each worker's [`HeldFamilies`], by worker id.
 async fn families_held(
     store: &Store,
     team: Option<TeamId>,
-) -> Result<std::collections::HashMap<i64, (Vec<(i64, domain::case::Stage)>, Vec<(i64, i64)>)>, StoreError> {
+) -> Result<std::collections::HashMap<i64, HeldFamilies>, StoreError> {
     let filter = if team.is_some() { " AND s.team_id = $1" } else { " AND $1 = $1" };
     // A sibling is recorded one way round, so that branch gives each pair once; the
     // parent branch meets every pair both ways round and keeps one.
@@ -424,18 +433,17 @@ async fn families_held(
           WHERE c1.closed_at IS NULL{filter}"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(team.map_or(0, |t| t.0)).fetch_all(store.pool()).await?;
-    let mut families: std::collections::HashMap<i64, (Vec<(i64, domain::case::Stage)>, Vec<(i64, i64)>)> =
-        Default::default();
+    let mut families: std::collections::HashMap<i64, HeldFamilies> = Default::default();
     for r in &rows {
         let (a, b): (i64, i64) = (r.try_get("a")?, r.try_get("b")?);
-        let (children, links) = families.entry(r.try_get("worker_id")?).or_default();
+        let family = families.entry(r.try_get("worker_id")?).or_default();
         for (child, stage) in [(a, "a_stage"), (b, "b_stage")] {
-            if !children.iter().any(|(c, _)| *c == child) {
+            if !family.children.iter().any(|(c, _)| *c == child) {
                 let stage = code("cases", &r.try_get::<String, _>(stage)?, domain::case::Stage::parse)?;
-                children.push((child, stage));
+                family.children.push((child, stage));
             }
         }
-        links.push((a, b));
+        family.links.push((a, b));
     }
     Ok(families)
 }

@@ -113,13 +113,41 @@ impl TestStore {
     }
 }
 
-/// Defines one async test per backend: `name::sqlite` and `name::postgres`.
+/// Defines one async test per backend: `name::sqlite` and `name::postgres`. The body
+/// gets the store, or with `|t: TestStore|` the whole per-test database (to open a
+/// second handle on it, as a second process would).
 ///
 /// ```text
 /// store_test!(decides_a_referral, |store| async move { … });
+/// store_test!(two_processes_agree, |t: TestStore| async move { let other = t.reconnect().await; … });
 /// ```
 #[macro_export]
 macro_rules! store_test {
+    ($name:ident, |$t:ident: TestStore| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($t: &$crate::testing::TestStore) {
+                $body.await
+            }
+
+            #[tokio::test]
+            async fn sqlite() {
+                let t = $crate::testing::TestStore::sqlite().await;
+                run(&t).await;
+                t.teardown().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(t) = $crate::testing::TestStore::postgres().await {
+                    run(&t).await;
+                    t.teardown().await;
+                }
+            }
+        }
+    };
     ($name:ident, |$store:ident| $body:expr) => {
         mod $name {
             #[allow(unused_imports)]

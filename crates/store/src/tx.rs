@@ -260,6 +260,7 @@ impl Tx {
             Some(end) => (end, false),
             None => (trail::read_end(self).await?, true),
         };
+        // Too many to ride: written now, before the head is locked, not after.
         let mut riders = self.buffer.take_riders(self.backend);
         if riders.is_none() {
             self.db().await?;

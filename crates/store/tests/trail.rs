@@ -261,10 +261,10 @@ store_test!(a_missing_tail_of_the_last_batch_is_caught, |store| async move {
     assert_eq!(e.seq, 30, "{e}");
 });
 
-/// Two handles on one database (two processes): each remembers where the trail ended at
-/// its own last commit, so every append after the other's finds that out, reads the head
-/// and chains on; the log stays one chain and one tree.
-async fn two_handles_append_in_turn(t: &store::testing::TestStore) {
+// Two handles on one database (two processes): each remembers where the trail ended at
+// its own last commit, so every append after the other's finds that out, reads the head
+// and chains on; the log stays one chain and one tree.
+store_test!(two_handles_append_in_turn, |t: TestStore| async move {
     let other = t.reconnect().await;
     for round in 0..5 {
         append(&t.store, 3 + round, "mine").await;
@@ -282,21 +282,7 @@ async fn two_handles_append_in_turn(t: &store::testing::TestStore) {
     let (size, root) = trail::tree_head(&other).await.unwrap();
     assert_eq!((size, hex::encode(root)), (v.entries, v.root));
     other.close().await;
-}
-
-#[tokio::test]
-async fn two_handles_append_in_turn_on_sqlite() {
-    let t = store::testing::TestStore::sqlite().await;
-    two_handles_append_in_turn(&t).await;
-    t.teardown().await;
-}
-
-#[tokio::test]
-async fn two_handles_append_in_turn_on_postgres() {
-    let Some(t) = store::testing::TestStore::postgres().await else { return };
-    two_handles_append_in_turn(&t).await;
-    t.teardown().await;
-}
+});
 
 /// A person registered, as a command's event.
 fn person_registered(id: i64) -> domain::event::Event {
@@ -323,10 +309,10 @@ async fn register(store: &Store, ids: std::ops::RangeInclusive<i64>) -> Option<i
     tx.commit().await.unwrap()
 }
 
-/// A command's last rows ride with its entry's append. When another process has appended
-/// since (the append refused), they are still written, once, and the entry chains after
-/// the other's; a batch too large to ride is written before its append.
-async fn rows_riding_with_a_refused_append_are_written_once(t: &store::testing::TestStore) {
+// A command's last rows ride with its entry's append. When another process has appended
+// since (the append refused), they are still written, once, and the entry chains after
+// the other's; a batch too large to ride is written before its append.
+store_test!(rows_riding_with_a_refused_append_are_written_once, |t: TestStore| async move {
     let other = t.reconnect().await;
     append(&t.store, 2, "mine").await;
     append(&other, 3, "theirs").await;
@@ -342,21 +328,7 @@ async fn rows_riding_with_a_refused_append_are_written_once(t: &store::testing::
     assert_eq!((n, ids, last), (303, 303, 303));
     assert_eq!(verify(&t.store, None).await.unwrap().entries, 308);
     other.close().await;
-}
-
-#[tokio::test]
-async fn rows_riding_with_a_refused_append_are_written_once_on_sqlite() {
-    let t = store::testing::TestStore::sqlite().await;
-    rows_riding_with_a_refused_append_are_written_once(&t).await;
-    t.teardown().await;
-}
-
-#[tokio::test]
-async fn rows_riding_with_a_refused_append_are_written_once_on_postgres() {
-    let Some(t) = store::testing::TestStore::postgres().await else { return };
-    rows_riding_with_a_refused_append_are_written_once(&t).await;
-    t.teardown().await;
-}
+});
 
 /// On PostgreSQL several processes append at once: the chain never forks.
 #[tokio::test]
