@@ -89,7 +89,8 @@ fn verify_synthetic_log(n: u64) -> (MemoryNodes, Hash) {
                     subject: &subject,
                     events: &events,
                 }
-                .encode();
+                .encode()
+                .expect("an envelope encodes");
                 let hash = chain_hash(&prev, &entry);
                 let leaf = leaf_hash(&entry);
                 nodes.push(leaf);

@@ -154,10 +154,12 @@ pub fn canonical(value: &serde_json::Value) -> Result<Box<RawValue>, serde_json:
 
 impl Envelope<'_> {
     /// The canonical bytes of this entry.
-    pub fn encode(&self) -> Vec<u8> {
-        // The envelope is a struct and its events are canonical already, so this
-        // encoding is deterministic.
-        serde_json::to_vec(self).unwrap_or_default()
+    ///
+    /// The envelope is a struct and its events are canonical already, so the encoding is
+    /// deterministic. It cannot fail for the types here, but if it ever did the entry
+    /// must be refused, never appended empty.
+    pub fn encode(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
     }
 }
 
@@ -281,7 +283,8 @@ mod tests {
                     subject: "s:1",
                     events: &events,
                 }
-                .encode();
+                .encode()
+                .unwrap();
                 let hash = chain_hash(&prev, &entry);
                 let stored = StoredEntry { seq, entry, prev_hash: hex::encode(prev), hash: hex::encode(hash) };
                 prev = hash;
@@ -294,7 +297,8 @@ mod tests {
     fn the_encoding_is_canonical() {
         let events = serde_json::json!([{"type": "x", "b": 2, "a": 1}]);
         let events = canonical(&events).unwrap();
-        let bytes = Envelope { seq: 1, at: "t", actor: "a", action: "b", subject: "c", events: &events }.encode();
+        let bytes =
+            Envelope { seq: 1, at: "t", actor: "a", action: "b", subject: "c", events: &events }.encode().unwrap();
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
             r#"{"seq":1,"at":"t","actor":"a","action":"b","subject":"c","events":[{"a":1,"b":2,"type":"x"}]}"#

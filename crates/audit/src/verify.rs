@@ -229,7 +229,8 @@ mod tests {
                     subject: &format!("s:{seq}"),
                     events: &events,
                 }
-                .encode();
+                .encode()
+                .unwrap();
                 let hash = chain_hash(&prev, &entry);
                 let leaf = hex::encode(leaf_hash(&entry));
                 let stored = StoredEntry { seq, entry, prev_hash: hex::encode(prev), hash: hex::encode(hash) };

@@ -554,7 +554,7 @@ mod tests {
     #[test]
     fn the_public_scenarios_parse() {
         for f in ["no-access-cp.json", "referral-undecided.json", "caseload-cap.json"] {
-            let path = format!("{}/../../../shared/scenarios/{f}", env!("CARGO_MANIFEST_DIR"));
+            let path = format!("{}/scenarios/public/{f}", env!("CARGO_MANIFEST_DIR"));
             let text = std::fs::read_to_string(&path).unwrap();
             let s = parse(&text).unwrap_or_else(|e| panic!("{f}: {e}"));
             assert!(!s.steps.is_empty());

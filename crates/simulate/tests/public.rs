@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 async fn run(file: &str) -> Vec<Value> {
-    let path = format!("{}/../../../shared/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/scenarios/public/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
     let scenario = simulate::parse(&text).unwrap();
     let lines = simulate::run(&scenario, None).await.unwrap();

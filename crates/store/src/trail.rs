@@ -176,7 +176,8 @@ pub(crate) async fn append(
             subject: &e.subject,
             events: &e.events,
         }
-        .encode();
+        .encode()
+        .map_err(|err| corrupt(err.to_string()))?;
         let hash = audit::chain_hash(&prev, &entry);
         let leaf = merkle::leaf_hash(&entry);
         let nodes = push_leaf(&mut tree, leaf);

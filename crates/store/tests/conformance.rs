@@ -175,10 +175,11 @@ store_test!(rows_waiting_in_the_write_buffer_are_seen_by_every_later_statement, 
     assert_eq!(query::next_timer_due(store).await.unwrap(), Some(ts("2026-03-02T08:00:00Z")));
 });
 
-store_test!(connections_the_server_dropped_are_replaced, |store| async move {
-    if store.backend() != Backend::Postgres {
-        return; // a SQLite connection is a file in this process: nothing can drop it
-    }
+// PostgreSQL only: a SQLite connection is a file in this process, and nothing can drop it.
+#[tokio::test]
+async fn connections_the_server_dropped_are_replaced() {
+    let Some(t) = store::testing::TestStore::postgres().await else { return };
+    let store = &t.store;
     use sqlx::{Connection, Row};
     let mut held = vec![];
     for _ in 0..3 {
@@ -202,7 +203,8 @@ store_test!(connections_the_server_dropped_are_replaced, |store| async move {
     for _ in 0..4 {
         assert!(query::teams(store).await.unwrap().is_empty(), "each read is served by a live connection");
     }
-});
+    t.teardown().await;
+}
 
 // Who counts as brothers and sisters when cases are allocated together: recorded as
 // siblings (either way round), or sharing a parent or a step-parent; not a parent's
