@@ -43,9 +43,19 @@ pub enum CommandError {
     /// The rules refused it; nothing was written.
     #[error(transparent)]
     Rejected(#[from] Rejection),
+    /// The database cannot take the work for now (full, out of reach, shutting down);
+    /// nothing was written, and the same request may succeed later.
+    #[error("the service cannot record this just now; nothing was changed, try again shortly")]
+    Unavailable(StoreError),
     /// The store failed; nothing was written.
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl CommandError {
+    /// How long a caller should wait before trying a request refused as
+    /// [`CommandError::Unavailable`] again.
+    pub const RETRY_AFTER_SECS: u64 = 30;
 }
 
 impl From<StoreError> for CommandError {
@@ -56,6 +66,8 @@ impl From<StoreError> for CommandError {
                 field: None,
                 message: "someone else just made the same change; reload and try again".into(),
             })
+        } else if e.is_unavailable() {
+            CommandError::Unavailable(e)
         } else {
             CommandError::Store(e)
         }

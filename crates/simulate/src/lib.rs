@@ -550,6 +550,6 @@ fn refusal_of<T>(r: Result<T, CommandError>) -> Result<Option<String>, RunError>
         Ok(_) => Ok(None),
         Err(CommandError::Rejected(r)) => Ok(Some(r.to_string())),
         Err(CommandError::Unauthenticated) => Ok(Some("not signed in".into())),
-        Err(CommandError::Store(s)) => Err(RunError::Store(s)),
+        Err(CommandError::Store(s) | CommandError::Unavailable(s)) => Err(RunError::Store(s)),
     }
 }

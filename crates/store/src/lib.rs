@@ -91,12 +91,53 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not take the work for now, through no fault of the
+    /// request: it is full, out of reach, shutting down or out of resources. Such a
+    /// request may succeed if tried again later (HTTP 503), unlike a bug or a bad row.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else { return false };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(db) => {
+                let engine = if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    Backend::Sqlite
+                } else {
+                    Backend::Postgres
+                };
+                db.code().is_some_and(|code| unavailable_code(engine, &code))
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the error is a unique-constraint violation (a race two requests both lost
     /// to the same row, e.g. two people registering the same login at once).
     pub fn is_unique_violation(&self) -> bool {
         match self {
             StoreError::Database(sqlx::Error::Database(db)) => db.is_unique_violation(),
             _ => false,
+        }
+    }
+}
+
+/// Whether a database error code says "not now" rather than "never": SQLite's primary
+/// result codes (the low byte of its extended code) BUSY, LOCKED, NOMEM, READONLY, IOERR,
+/// FULL and CANTOPEN; PostgreSQL's SQLSTATE classes 08 (connection), 53 (insufficient
+/// resources: disk full, out of memory, too many connections) and 58 (system I/O), and
+/// 57P01–57P03 (the server shutting down or starting up).
+fn unavailable_code(engine: Backend, code: &str) -> bool {
+    match engine {
+        // SQLite reports its extended result code; the primary code is its low byte.
+        Backend::Sqlite => code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 7 | 8 | 10 | 13 | 14)),
+        Backend::Postgres => {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || code.starts_with("58")
+                || matches!(code, "57P01" | "57P02" | "57P03")
         }
     }
 }
@@ -319,6 +360,22 @@ impl FromStr for Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn full_or_unreachable_databases_are_unavailable_not_broken() {
+        // SQLite: FULL (13), an extended IOERR (10 | 3 << 8), BUSY (5); not CONSTRAINT (19).
+        let sqlite = |c| unavailable_code(Backend::Sqlite, c);
+        assert!(sqlite("13") && sqlite("2826") && sqlite("5"));
+        assert!(!sqlite("19") && !sqlite("2067") && !sqlite("1"));
+        // PostgreSQL: disk full, connection failure, admin shutdown; not a unique violation
+        // nor a cancelled statement.
+        let pg = |c| unavailable_code(Backend::Postgres, c);
+        assert!(pg("53100") && pg("08006") && pg("57P01"));
+        assert!(!pg("23505") && !pg("42P01") && !pg("57014"));
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::Corrupt { table: "t", detail: "x".into() }.is_unavailable());
+    }
 
     #[test]
     fn urls_are_understood() {

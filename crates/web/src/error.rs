@@ -69,6 +69,15 @@ impl Problem {
                 }
                 p
             }
+            CommandError::Unavailable(err) => {
+                tracing::warn!(error = %err, "store unavailable");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Not available just now",
+                    "the service cannot record this just now and nothing was changed; try again in a minute",
+                )
+            }
             CommandError::Store(err) => {
                 tracing::error!(error = %err, "store failure");
                 Problem::new(
@@ -90,6 +99,7 @@ impl IntoResponse for Problem {
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
+        retry_after(&mut res);
         res
     }
 }
@@ -160,8 +170,17 @@ impl IntoResponse for PageError {
                 let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 let body = askama::Template::render(&ErrorPage { problem: &problem })
                     .unwrap_or_else(|_| "<!doctype html><title>Error</title><h1>Something went wrong</h1>".into());
-                (status, Html(body)).into_response()
+                let mut res = (status, Html(body)).into_response();
+                retry_after(&mut res);
+                res
             }
         }
+    }
+}
+
+/// A 503 says when to come back (RFC 9110 `Retry-After`, in seconds).
+fn retry_after(res: &mut Response) {
+    if res.status() == StatusCode::SERVICE_UNAVAILABLE {
+        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(CommandError::RETRY_AFTER_SECS));
     }
 }
