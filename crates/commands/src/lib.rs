@@ -159,7 +159,7 @@ impl Service {
     }
 
     /// The escalation policy in force, read inside a transaction.
-    pub(crate) async fn policy_in(&self, tx: &mut store::Tx) -> Result<Arc<Policy>> {
+    pub(crate) async fn policy_in(&self, tx: &mut store::Reads) -> Result<Arc<Policy>> {
         let stored = tx.current_policy().await?;
         // Version 0 is the built-in default, which the cache starts with.
         let version = stored.as_ref().map_or(0, |(v, _)| *v);

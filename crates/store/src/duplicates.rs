@@ -2,7 +2,7 @@
 //! moving itself (forwards for a merge, backwards for an unmerge).
 
 use crate::time::from_micros;
-use crate::{Store, StoreError, Tx};
+use crate::{Reads, Store, StoreError};
 use domain::duplicates::{MergeFacts, MovedAlias, MovedFlag, MovedRecords};
 use domain::ids::{CaseId, DuplicatePairId, PersonId, ReferralId, StaffId};
 use jiff::Timestamp;
@@ -121,7 +121,7 @@ pub async fn known_duplicate_pairs(store: &Store) -> Result<HashSet<(PersonId, P
     rows.iter().map(|r| Ok((PersonId(r.try_get("person_a")?), PersonId(r.try_get("person_b")?)))).collect()
 }
 
-impl Tx {
+impl Reads {
     /// A pair in the review queue and what its merge moved, locked for a decision.
     pub async fn duplicate_pair(
         &mut self,

@@ -3,7 +3,7 @@
 use crate::load::code;
 use crate::memo::OpenCase;
 use crate::time::{from_micros, to_micros};
-use crate::{StoreError, Tx};
+use crate::{Reads, StoreError, Tx};
 use domain::escalation::{Escalation, EscalationId, EscalationState, Line, StaffStatus, Subject, Trigger};
 use domain::flags::{ChildHistory, Flag, Happening, HappeningKind};
 use domain::ids::{PersonId, ReferralId, StaffId, TeamId};
@@ -96,7 +96,7 @@ fn escalation_from_row(r: &AnyRow) -> Result<Escalation, StoreError> {
 const ESC_COLUMNS: &str =
     "id, trigger, subject, team_id, level, assignee_id, state, level_reached_at, welfare_check_requested";
 
-impl Tx {
+impl Reads {
     /// The open (unresolved) escalation for a trigger and subject, locked.
     pub async fn open_escalation(
         &mut self,
@@ -487,27 +487,6 @@ impl Tx {
             .collect()
     }
 
-    /// Marks claimed timers as handled: deadlines stay outstanding (`fired`, i.e.
-    /// overdue) until met; everything else is `done`. One statement for each.
-    pub async fn mark_fired(&mut self, timers: &[DueTimer], now: Timestamp) -> Result<(), StoreError> {
-        let (deadlines, others): (Vec<&DueTimer>, Vec<&DueTimer>) = timers.iter().partition(|t| t.kind.is_deadline());
-        for (state, group) in [("fired", deadlines), ("done", others)] {
-            if group.is_empty() {
-                continue;
-            }
-            let sql = format!(
-                "UPDATE timers SET state = $1, updated_at = $2 WHERE state = 'scheduled' AND id IN ({})",
-                crate::load::placeholders(3, group.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(state).bind(to_micros(now));
-            for t in group {
-                q = q.bind(t.id);
-            }
-            q.execute(self.db().await?).await?;
-        }
-        Ok(())
-    }
-
     /// Loads, in a few statements, what firing a batch of timers will read: the
     /// referrals, the children's open cases, the open escalations about the subjects and
     /// the escalations the timers are for. What is not loaded is read when needed.
@@ -534,16 +513,6 @@ impl Tx {
             .fetch_optional(self.db().await?)
             .await?
             .is_some())
-    }
-
-    /// Sets a timer aside after it failed on its own; it stays visible for operators.
-    pub async fn set_timer_failed(&mut self, id: i64, now: Timestamp) -> Result<(), StoreError> {
-        sqlx::query("UPDATE timers SET state = 'failed', updated_at = $2 WHERE id = $1 AND state = 'scheduled'")
-            .bind(id)
-            .bind(to_micros(now))
-            .execute(self.db().await?)
-            .await?;
-        Ok(())
     }
 
     /// The worker's weighted load and their cap (the policy's, scaled by FTE, and smaller
@@ -587,5 +556,38 @@ impl Tx {
             .fetch_optional(self.db().await?)
             .await?;
         Ok(row.and_then(|r| r.try_get::<Option<i64>, _>("team_id").ok().flatten()).map(TeamId))
+    }
+}
+
+impl Tx {
+    /// Marks claimed timers as handled: deadlines stay outstanding (`fired`, i.e.
+    /// overdue) until met; everything else is `done`. One statement for each.
+    pub async fn mark_fired(&mut self, timers: &[DueTimer], now: Timestamp) -> Result<(), StoreError> {
+        let (deadlines, others): (Vec<&DueTimer>, Vec<&DueTimer>) = timers.iter().partition(|t| t.kind.is_deadline());
+        for (state, group) in [("fired", deadlines), ("done", others)] {
+            if group.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "UPDATE timers SET state = $1, updated_at = $2 WHERE state = 'scheduled' AND id IN ({})",
+                crate::load::placeholders(3, group.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(state).bind(to_micros(now));
+            for t in group {
+                q = q.bind(t.id);
+            }
+            q.execute(self.db().await?).await?;
+        }
+        Ok(())
+    }
+
+    /// Sets a timer aside after it failed on its own; it stays visible for operators.
+    pub async fn set_timer_failed(&mut self, id: i64, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE timers SET state = 'failed', updated_at = $2 WHERE id = $1 AND state = 'scheduled'")
+            .bind(id)
+            .bind(to_micros(now))
+            .execute(self.db().await?)
+            .await?;
+        Ok(())
     }
 }

@@ -26,7 +26,7 @@ pub use escalation::{CaseTimes, DueTimer, LatestThreshold, Preload};
 pub use load::{StaffCredentials, session_actor, staff_credentials, token_actor};
 pub use outbox::{Delivery, DeliveryContext, DeliveryKind, WebhookEndpoint, initials};
 pub use time::{from_micros, to_micros};
-pub use tx::{AuditActor, Tx};
+pub use tx::{AuditActor, Reads, Tx};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -79,6 +79,15 @@ pub enum StoreError {
         name: &'static str,
         /// Why.
         source: sqlx::Error,
+    },
+    /// A transaction was committed with events applied to the tables that no audit entry
+    /// records: refused, so a change can never reach the tables without the trail.
+    #[error("{count} event(s) applied but not recorded on the trail (first: {event}); nothing was committed")]
+    Unrecorded {
+        /// The first such event's name.
+        event: String,
+        /// How many.
+        count: usize,
     },
     /// The database holds migrations this binary does not know: it is older than the data.
     #[error("the database is at schema version {found}, newer than this program's {known}; upgrade safeguard")]
@@ -152,6 +161,11 @@ pub struct Store {
     write_gate: Arc<tokio::sync::Mutex<()>>,
     /// Where the trail ended at this store's last commit, so an append need not read it.
     known_end: tx::KnownEnd,
+    /// Whether the last write was refused for want of a database (`/ready` asks).
+    health: Arc<tx::Health>,
+    /// SQLite: a cap on the database's pages set on every connection, new ones too, so
+    /// tests can fill a store without filling a disk (0: none).
+    page_limit: Arc<std::sync::atomic::AtomicI64>,
     /// The PostgreSQL schema every connection is pinned to (tests), for a connection
     /// opened outside the pool.
     pg_schema: Option<String>,
@@ -195,6 +209,8 @@ impl Store {
         install_default_drivers();
         let memory = url.contains(":memory:");
         let schema_of_connections = pg_schema.clone();
+        let page_limit = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let limit_of_connections = page_limit.clone();
         let options = AnyPoolOptions::new()
             // An in-memory SQLite database exists per connection: keep exactly one.
             .max_connections(if memory {
@@ -222,6 +238,7 @@ impl Store {
             })
             .after_connect(move |conn, _meta| {
                 let schema = pg_schema.clone();
+                let page_limit = limit_of_connections.load(std::sync::atomic::Ordering::Relaxed);
                 Box::pin(async move {
                     match backend {
                         Backend::Sqlite => {
@@ -235,6 +252,10 @@ impl Store {
                             // working set of a busy authority stays in memory instead of
                             // being read back through the kernel on every command.
                             conn.execute("PRAGMA cache_size = -32768").await?;
+                            if page_limit > 0 {
+                                let sql = format!("PRAGMA max_page_count = {page_limit}");
+                                conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                            }
                         }
                         Backend::Postgres => {
                             if let Some(s) = schema {
@@ -251,6 +272,8 @@ impl Store {
             backend,
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
             known_end: Default::default(),
+            health: Arc::default(),
+            page_limit,
             pg_schema: schema_of_connections,
         })
     }
@@ -294,19 +317,53 @@ impl Store {
             Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let inner = match self.backend {
-            // IMMEDIATE takes the write lock up front, so a second process (say
-            // `safeguard user add` beside `serve`) waits instead of failing mid-command.
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+        // IMMEDIATE takes SQLite's write lock up front, so a second process (say
+        // `safeguard user add` beside `serve`) waits instead of failing mid-command.
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
         };
-        Ok(Tx::new(inner, self.backend, gate, self.known_end.clone()))
+        let conn = match self.pool.acquire().await.map_err(StoreError::from) {
+            Ok(c) => tx::begin_on(c, begin).await,
+            Err(e) => Err(e),
+        };
+        match conn {
+            Ok(conn) => Ok(Tx::new(conn, self.backend, gate, self.known_end.clone(), self.health.clone())),
+            Err(e) => {
+                self.health.note(Err(&e));
+                Err(e)
+            }
+        }
     }
 
-    /// Starts a read-only transaction (one consistent snapshot; takes no write lock).
-    /// Use it for queries that go through [`Tx`]'s loaders; never write through it.
-    pub async fn begin_read(&self) -> Result<Tx, StoreError> {
-        Ok(Tx::new(self.pool.begin().await?, self.backend, None, self.known_end.clone()))
+    /// Starts a read-only transaction (one consistent snapshot; takes no write lock). End
+    /// it with [`Reads::finish`] (dropping it does too, a moment later).
+    pub async fn begin_read(&self) -> Result<Reads, StoreError> {
+        let conn = tx::begin_on(self.pool.acquire().await?, "BEGIN").await?;
+        Ok(Reads::new(conn, self.backend))
+    }
+
+    /// Whether the store can take a write now. After a write was refused because the
+    /// database was full or out of reach, this tries one (a row in `write_probe`, large
+    /// enough to need a new page, written and removed again) until one succeeds; until
+    /// then it answers from memory without touching the database.
+    pub async fn writable(&self) -> Result<bool, StoreError> {
+        if !self.health.unwritable() {
+            return Ok(true);
+        }
+        let probe = async {
+            let mut tx = self.begin().await?;
+            let filler = "x".repeat(8192);
+            let c = tx.db().await?;
+            sqlx::query("INSERT INTO write_probe (id, filler) VALUES (1, $1)").bind(filler).execute(&mut *c).await?;
+            sqlx::query("DELETE FROM write_probe WHERE id = 1").execute(&mut *c).await?;
+            tx.commit().await
+        };
+        match probe.await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_unavailable() => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Closes every connection.
@@ -328,6 +385,22 @@ impl Store {
         if self.backend == Backend::Sqlite {
             self.on_every_connection("PRAGMA synchronous = FULL").await?;
             self.pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        }
+        Ok(())
+    }
+
+    /// Tests only (SQLite): caps the database at `pages` pages on every connection, now
+    /// and as new ones open, as a full disk would; `None` lifts the cap.
+    #[cfg(feature = "testing")]
+    pub async fn limit_pages(&self, pages: Option<i64>) -> Result<(), StoreError> {
+        // SQLite's own largest page count: the cap lifted.
+        let pages = pages.unwrap_or(4_294_967_294);
+        self.page_limit.store(pages, std::sync::atomic::Ordering::Relaxed);
+        let mut held = Vec::new();
+        for _ in 0..self.pool.options().get_max_connections() {
+            let mut conn = self.pool.acquire().await?;
+            conn.execute(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}"))).await?;
+            held.push(conn);
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Loading the state a command's rules need, inside its transaction.
 
 use crate::time::{from_micros, to_micros};
-use crate::{StoreError, Tx};
+use crate::{Reads, StoreError};
 use domain::authz::Actor;
 use domain::case::{CaseState, Stage, WorkerState};
 use domain::caseload::Weights;
@@ -107,7 +107,7 @@ pub async fn token_actor(store: &crate::Store, token_hash: &str) -> Result<Optio
     row.map(|r| actor_from_row(&r)).transpose()
 }
 
-impl Tx {
+impl Reads {
     /// A referral as the decision rules see it, locked for the rest of the transaction.
     pub async fn referral_state(&mut self, id: ReferralId) -> Result<Option<ReferralState>, StoreError> {
         if !self.memo.referrals.contains_key(&id) {

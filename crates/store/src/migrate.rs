@@ -35,6 +35,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_duplicates"),
     migration!(10, "0010_audit_tree"),
     migration!(11, "0011_audit_append"),
+    migration!(12, "0012_write_probe"),
 ];
 
 /// An arbitrary constant naming safeguard's migration lock.

@@ -8,7 +8,7 @@
 
 use crate::buffer::{Deferred, Param};
 use crate::time::{from_micros, to_micros};
-use crate::{Backend, Store, StoreError, Tx};
+use crate::{Backend, Reads, Store, StoreError, Tx};
 use domain::delivery::Channel;
 use domain::escalation::{EscalationId, Subject, Trigger};
 use domain::ids::{CaseId, DeliveryId, PersonId, ReferralId, StaffId};
@@ -204,6 +204,32 @@ impl Tx {
         );
     }
 
+    /// Takes (or renews) the lease `name` for `holder` until `until`, unless another
+    /// holder's lease is still running at `now`. True when `holder` has it.
+    pub async fn take_lease(
+        &mut self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE leases.holder = excluded.holder OR leases.expires_at <= $4
+             RETURNING holder",
+        )
+        .bind(name.to_string())
+        .bind(holder.to_string())
+        .bind(to_micros(until))
+        .bind(to_micros(now))
+        .fetch_optional(self.db().await?)
+        .await?;
+        Ok(row.is_some())
+    }
+}
+
+impl Reads {
     /// The address notifications are emailed to, if the member of staff has one and
     /// wants email. Remembered for the transaction (a sweep notifies the same managers
     /// many times).
@@ -285,30 +311,6 @@ impl Tx {
         let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE id = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(self.db().await?).await?;
         row.as_ref().map(delivery).transpose()
-    }
-
-    /// Takes (or renews) the lease `name` for `holder` until `until`, unless another
-    /// holder's lease is still running at `now`. True when `holder` has it.
-    pub async fn take_lease(
-        &mut self,
-        name: &str,
-        holder: &str,
-        now: Timestamp,
-        until: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let row = sqlx::query(
-            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-             WHERE leases.holder = excluded.holder OR leases.expires_at <= $4
-             RETURNING holder",
-        )
-        .bind(name.to_string())
-        .bind(holder.to_string())
-        .bind(to_micros(until))
-        .bind(to_micros(now))
-        .fetch_optional(self.db().await?)
-        .await?;
-        Ok(row.is_some())
     }
 }
 

@@ -88,6 +88,15 @@ impl TestStore {
         }
     }
 
+    /// A second handle on the same PostgreSQL schema through another address (a proxy
+    /// standing in for the server, which a test can cut).
+    pub async fn reconnect_via(&self, host_and_port: &str) -> Store {
+        let schema = self.pg_schema.clone().expect("a PostgreSQL test store");
+        let url = postgres_url().replacen("127.0.0.1:5432", host_and_port, 1);
+        assert!(url.contains(host_and_port), "TEST_DATABASE_URL names 127.0.0.1:5432");
+        Store::connect_with(Backend::Postgres, &url, Some(schema)).await.expect("connect through the proxy")
+    }
+
     /// A second, independent handle on the same database (another "process").
     pub async fn reconnect(&self) -> Store {
         match (&self.pg_schema, self.store.backend()) {

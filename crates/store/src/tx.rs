@@ -1,4 +1,15 @@
 //! A write transaction: the only way anything changes.
+//!
+//! A transaction has two halves. [`Reads`] is what deciding needs: the loaders, and new
+//! ids. [`Tx`] adds the writes (events applied, audit entries, commit) and derefs to its
+//! `Reads`, so code handed only a `&mut Reads` can look but never change anything.
+//!
+//! Transactions are begun and ended by hand on a pooled connection, not through sqlx's
+//! `Transaction`: when a statement or the commit fails, SQLite may already have rolled
+//! the transaction back itself (a full disk does), and sqlx's bookkeeping then disagrees
+//! with the connection and refuses every later transaction on it. Here every ending is
+//! explicit, commit or roll back, and a connection whose rollback fails, or whose
+//! transaction was abandoned, is closed instead of going back to the pool.
 
 use crate::buffer::{Deferred, Param, WriteBuffer};
 use crate::memo::Memo;
@@ -8,7 +19,10 @@ use crate::{Backend, StoreError, projection};
 use domain::event::Event;
 use domain::timer::TimerChange;
 use jiff::Timestamp;
-use sqlx::{Any, AnyConnection, Row, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, Executor, Row};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Who did something, as the trail records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,11 +54,48 @@ pub(crate) type KnownEnd = std::sync::Arc<std::sync::Mutex<Option<TrailEnd>>>;
 /// sweepers raising escalations in bulk do not queue on the counter row.
 const ESCALATION_IDS: (&str, &str) = (domain::escalation::EscalationId::KIND, "escalation_ids");
 
-/// An open write transaction. Dropping it without [`Tx::commit`] rolls everything back.
-pub struct Tx {
-    inner: Transaction<'static, Any>,
+/// Whether the store can take writes, as the last attempt found: set when a write was
+/// refused because the database was full or out of reach, cleared by the next commit.
+#[derive(Debug, Default)]
+pub(crate) struct Health {
+    unwritable: AtomicBool,
+}
+
+impl Health {
+    /// Notes how a write ended.
+    pub(crate) fn note(&self, outcome: Result<(), &StoreError>) {
+        match outcome {
+            Ok(()) => self.unwritable.store(false, Ordering::Relaxed),
+            Err(e) if e.is_unavailable() => self.unwritable.store(true, Ordering::Relaxed),
+            Err(_) => {}
+        }
+    }
+
+    /// Whether the last write was refused for want of a database.
+    pub(crate) fn unwritable(&self) -> bool {
+        self.unwritable.load(Ordering::Relaxed)
+    }
+}
+
+/// The reading half of a transaction: what a command may do while it decides. Every
+/// loader reads inside the transaction (and sees what it has written); nothing here
+/// changes a record.
+pub struct Reads {
+    /// The connection, inside its transaction; taken only when the transaction ends.
+    conn: Option<PoolConnection<Any>>,
     backend: Backend,
-    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Reads that cannot change within one transaction except through it, remembered
+    /// for a batch (the sweeper fires hundreds of timers per transaction).
+    pub(crate) memo: Memo,
+    /// Rows written later, many to a statement; flushed before any other statement.
+    pub(crate) buffer: WriteBuffer,
+}
+
+/// An open write transaction. Dropping it without [`Tx::commit`] or [`Tx::rollback`]
+/// rolls everything back.
+pub struct Tx {
+    reads: Reads,
+    gate: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// Events applied since the last audit entry; the next entry records them.
     pending: Vec<Event>,
     /// Audit entries recorded, chained onto the log at commit: the head is locked only
@@ -55,49 +106,114 @@ pub struct Tx {
     known_end: KnownEnd,
     /// The end of the trail once this transaction's entries are appended.
     sealed: Option<TrailEnd>,
-    /// Reads that cannot change within one transaction except through it, remembered
-    /// for a batch (the sweeper fires hundreds of timers per transaction).
-    pub(crate) memo: Memo,
-    /// Rows written later, many to a statement; flushed before any other statement.
-    pub(crate) buffer: WriteBuffer,
+    /// The store's view of whether it can write, told how this transaction ends.
+    health: Arc<Health>,
 }
 
-impl Tx {
-    pub(crate) fn new(
-        inner: Transaction<'static, Any>,
-        backend: Backend,
-        gate: Option<tokio::sync::OwnedMutexGuard<()>>,
-        known_end: KnownEnd,
-    ) -> Self {
-        Self {
-            inner,
-            backend,
-            _gate: gate,
-            pending: Vec::new(),
-            entries: Vec::new(),
-            known_end,
-            sealed: None,
-            memo: Memo::default(),
-            buffer: WriteBuffer::default(),
+impl std::ops::Deref for Tx {
+    type Target = Reads;
+    fn deref(&self) -> &Reads {
+        &self.reads
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Reads {
+        &mut self.reads
+    }
+}
+
+/// The connection of a transaction that has not ended.
+fn live(conn: &mut Option<PoolConnection<Any>>) -> &mut AnyConnection {
+    // Only commit, rollback and drop take the connection, and each consumes the
+    // transaction, so nothing can reach it afterwards.
+    conn.as_mut().map(|c| &mut **c).expect("a transaction holds its connection until it ends")
+}
+
+/// Begins a transaction with `begin` (`BEGIN`, `BEGIN IMMEDIATE`) on a pooled connection.
+pub(crate) async fn begin_on(
+    mut conn: PoolConnection<Any>,
+    begin: &'static str,
+) -> Result<PoolConnection<Any>, StoreError> {
+    if let Err(e) = conn.execute(begin).await {
+        // Whatever state it is in, this connection is not one to hand out again.
+        conn.close_on_drop();
+        return Err(e.into());
+    }
+    Ok(conn)
+}
+
+/// Rolls back a transaction nobody ended, closing the connection if that fails (or if
+/// there is no runtime to do it on). The SQLite write gate is held until it is done, so
+/// the next writer starts after it.
+fn end_abandoned(mut conn: PoolConnection<Any>, gate: Option<tokio::sync::OwnedMutexGuard<()>>) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => {
+            rt.spawn(async move {
+                if conn.execute("ROLLBACK").await.is_err() {
+                    conn.close_on_drop();
+                }
+                drop(conn);
+                drop(gate);
+            });
         }
+        Err(_) => conn.close_on_drop(),
+    }
+}
+
+/// Rolls back now; a connection that cannot roll back is closed, not pooled again.
+async fn roll_back(mut conn: PoolConnection<Any>) {
+    if conn.execute("ROLLBACK").await.is_err() {
+        conn.close_on_drop();
+    }
+}
+
+impl Drop for Reads {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            end_abandoned(conn, None);
+        }
+    }
+}
+
+impl Drop for Tx {
+    fn drop(&mut self) {
+        // Abandoned: an error returned early, or the request was cancelled.
+        if let Some(conn) = self.reads.conn.take() {
+            end_abandoned(conn, self.gate.take());
+        }
+    }
+}
+
+impl Reads {
+    /// The reading half of a transaction begun on `conn`.
+    pub(crate) fn new(conn: PoolConnection<Any>, backend: Backend) -> Self {
+        Self { conn: Some(conn), backend, memo: Memo::default(), buffer: WriteBuffer::default() }
     }
 
     /// The connection, for a statement inside the transaction, once every row waiting in
     /// the write buffer is written: whatever the statement reads sees them.
-    pub async fn db(&mut self) -> Result<&mut AnyConnection, StoreError> {
+    pub(crate) async fn db(&mut self) -> Result<&mut AnyConnection, StoreError> {
         if !self.buffer.is_empty() {
-            self.buffer.flush(&mut self.inner, self.backend, None).await?;
+            self.buffer.flush(live(&mut self.conn), self.backend, None).await?;
         }
-        Ok(&mut self.inner)
+        Ok(live(&mut self.conn))
     }
 
     /// The connection, once the rows waiting for `tables` are written: for a statement
     /// that touches only those tables (an update of a new escalation, say).
     pub(crate) async fn db_after(&mut self, tables: &[Deferred]) -> Result<&mut AnyConnection, StoreError> {
         if tables.iter().any(|t| self.buffer.has(*t)) {
-            self.buffer.flush(&mut self.inner, self.backend, Some(tables)).await?;
+            self.buffer.flush(live(&mut self.conn), self.backend, Some(tables)).await?;
         }
-        Ok(&mut self.inner)
+        Ok(live(&mut self.conn))
+    }
+
+    /// Ends a read-only transaction: it changed nothing, so it is rolled back.
+    pub async fn finish(mut self) {
+        if let Some(conn) = self.conn.take() {
+            roll_back(conn).await;
+        }
     }
 
     /// Which engine this transaction runs on.
@@ -126,7 +242,7 @@ impl Tx {
             }
             // Reads no table, so nothing need be flushed first.
             let sql = format!("SELECT nextval('{}') AS id", ESCALATION_IDS.1);
-            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut *self.inner).await?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(live(&mut self.conn)).await?;
             return Ok(row.try_get::<i64, _>("id")?);
         }
         if let Some((last, dirty)) = self.memo.ids.get_mut(kind) {
@@ -157,19 +273,46 @@ impl Tx {
         let sql = format!("SELECT nextval('{}') AS id FROM generate_series(1, $1) ORDER BY 1", ESCALATION_IDS.1);
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(i64::try_from(n).unwrap_or(i64::MAX))
-            .fetch_all(&mut *self.inner)
+            .fetch_all(live(&mut self.conn))
             .await?;
         for r in rows {
             self.memo.reserved.push_back(r.try_get::<i64, _>("id")?);
         }
         Ok(())
     }
+}
 
-    /// Applies events to the tables. They go on the trail with the next [`Tx::record`].
+impl Tx {
+    /// A write transaction begun on `conn`, holding the SQLite write gate if any.
+    pub(crate) fn new(
+        conn: PoolConnection<Any>,
+        backend: Backend,
+        gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+        known_end: KnownEnd,
+        health: Arc<Health>,
+    ) -> Self {
+        Self {
+            reads: Reads::new(conn, backend),
+            gate,
+            pending: Vec::new(),
+            entries: Vec::new(),
+            known_end,
+            sealed: None,
+            health,
+        }
+    }
+
+    /// The reading half, for code that may look but not change anything.
+    pub fn reads(&mut self) -> &mut Reads {
+        &mut self.reads
+    }
+
+    /// Applies events to the tables. They go on the trail with the next [`Tx::record`];
+    /// committing before that is an error.
     pub async fn apply(&mut self, events: &[Event], at: Timestamp) -> Result<(), StoreError> {
         for event in events {
             projection::apply(self, event, at).await?;
-            self.memo.on_event(event);
+            self.reads.memo.on_event(event);
         }
         self.pending.extend_from_slice(events);
         Ok(())
@@ -203,6 +346,20 @@ impl Tx {
             events,
         });
         Ok(())
+    }
+
+    /// Benchmarks only: forgets the events applied since the last entry, so the trail
+    /// bench can time a command's writes without its entry (committing them otherwise is
+    /// refused).
+    #[cfg(feature = "testing")]
+    pub fn forget_unrecorded(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Benchmarks and tests only: the connection, for a statement of their own.
+    #[cfg(feature = "testing")]
+    pub async fn connection(&mut self) -> Result<&mut AnyConnection, StoreError> {
+        self.db().await
     }
 
     /// Whether events have been applied that no audit entry records yet.
@@ -261,12 +418,14 @@ impl Tx {
             None => (trail::read_end(self).await?, true),
         };
         // Too many to ride: written now, before the head is locked, not after.
-        let mut riders = self.buffer.take_riders(self.backend);
+        let mut riders = self.reads.buffer.take_riders(self.reads.backend);
         if riders.is_none() {
             self.db().await?;
         }
         loop {
-            let appended = trail::append(&mut self.inner, self.backend, &end, &self.entries, riders.take()).await?;
+            let appended =
+                trail::append(live(&mut self.reads.conn), self.reads.backend, &end, &self.entries, riders.take())
+                    .await?;
             if let Some(new_end) = appended {
                 self.entries.clear();
                 let seq = new_end.seq;
@@ -281,28 +440,72 @@ impl Tx {
         }
     }
 
-    /// Commits the transaction: the changes, and their trail, become durable together.
-    /// Returns the sequence number of the last audit entry it wrote, if any.
-    pub async fn commit(mut self) -> Result<Option<i64>, StoreError> {
-        debug_assert!(self.pending.is_empty(), "events applied but never recorded on the trail");
+    /// Everything a commit writes before `COMMIT` itself: the id counters, the trail's
+    /// entries and the rows still waiting. Returns the last entry's sequence number.
+    async fn write_out(&mut self) -> Result<Option<i64>, StoreError> {
+        if let Some(event) = self.pending.first() {
+            // A change must never reach the tables without reaching the trail.
+            return Err(StoreError::Unrecorded { event: event.name().to_string(), count: self.pending.len() });
+        }
         // No waiting row refers to an id counter, so the counters go first and the
         // waiting rows may ride with the trail's append.
-        for (kind, (last, dirty)) in std::mem::take(&mut self.memo.ids) {
+        for (kind, (last, dirty)) in std::mem::take(&mut self.reads.memo.ids) {
             if dirty {
                 sqlx::query("UPDATE id_counters SET last_id = $2 WHERE kind = $1")
                     .bind(kind)
                     .bind(last)
-                    .execute(&mut *self.inner)
+                    .execute(live(&mut self.reads.conn))
                     .await?;
             }
         }
         // Last, so the head is locked for as short a time as possible.
         let last = self.seal_entries().await?;
         self.db().await?;
-        self.inner.commit().await?;
-        if let Some(end) = self.sealed.take() {
+        Ok(last)
+    }
+
+    /// Commits the transaction: the changes, and their trail, become durable together.
+    /// Returns the sequence number of the last audit entry it wrote, if any.
+    ///
+    /// On any failure everything is rolled back (a connection that cannot roll back is
+    /// closed), so the store stays usable; a failure for want of a database is noted for
+    /// [`crate::Store::writable`].
+    pub async fn commit(mut self) -> Result<Option<i64>, StoreError> {
+        let written = self.write_out().await;
+        let Some(mut conn) = self.reads.conn.take() else {
+            return Err(StoreError::Corrupt { table: "transaction", detail: "committed twice".into() });
+        };
+        let outcome = match written {
+            Ok(last) => match conn.execute("COMMIT").await {
+                Ok(_) => Ok(last),
+                Err(e) => {
+                    // SQLite may have rolled back already; if it has not, make sure.
+                    roll_back(conn).await;
+                    Err(StoreError::from(e))
+                }
+            },
+            Err(e) => {
+                roll_back(conn).await;
+                Err(e)
+            }
+        };
+        self.health.note(outcome.as_ref().map(|_| ()));
+        if outcome.is_ok()
+            && let Some(end) = self.sealed.take()
+        {
             *self.known_end.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(end);
         }
-        Ok(last)
+        outcome
+    }
+
+    /// Rolls the transaction back: nothing it did is kept. `cause`, the error that made
+    /// the caller give up, is noted when it says the database is unavailable.
+    pub async fn rollback(mut self, cause: Option<&StoreError>) {
+        if let Some(e) = cause {
+            self.health.note(Err(e));
+        }
+        if let Some(conn) = self.reads.conn.take() {
+            roll_back(conn).await;
+        }
     }
 }
