@@ -4,7 +4,8 @@
 //! to the client once; the store keeps only their SHA-256, so a stolen database does not
 //! yield live sessions.
 
-use crate::{CommandError, Result, Service, audit_actor};
+use crate::executor::{Command, Decided, Load};
+use crate::{Caller, CommandError, Result, Service};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
@@ -14,7 +15,6 @@ use domain::ids::{StaffId, TokenId};
 use domain::staff::NewPassword;
 use domain::text::Label;
 use sha2::{Digest, Sha256};
-use store::AuditActor;
 
 /// Hashes a password with argon2id (default parameters: 19 MiB, 2 passes).
 pub fn hash_password(password: &NewPassword) -> Result<String> {
@@ -70,6 +70,81 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// Starts a session for someone whose password was checked.
+struct StartSession {
+    token_hash: String,
+    expires_at: jiff::Timestamp,
+}
+
+impl Command for StartSession {
+    type Output = ();
+    const ACTION: &'static str = "session.sign_in";
+
+    fn authorise(&self, _caller: &Caller<'_>) -> Result<()> {
+        // The password was checked before the command: that is the authorisation.
+        Ok(())
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let staff = load.actor()?.staff;
+        let event = Event::SignedIn { staff, expires_at: self.expires_at, session_hash: self.token_hash };
+        Ok(Decided::new(staff.subject(), vec![event], ()))
+    }
+}
+
+/// Ends a session.
+struct EndSession<'a> {
+    session_token: &'a str,
+}
+
+impl Command for EndSession<'_> {
+    type Output = ();
+    const ACTION: &'static str = "session.sign_out";
+
+    fn authorise(&self, _caller: &Caller<'_>) -> Result<()> {
+        // Anyone signed in may sign themselves out.
+        Ok(())
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let staff = load.actor()?.staff;
+        let event = Event::SignedOut { staff, session_hash: token_hash(self.session_token) };
+        Ok(Decided::new(staff.subject(), vec![event], ()))
+    }
+}
+
+/// Issues an API token for a member of staff.
+struct IssueToken {
+    staff: StaffId,
+    name: Label,
+    token_hash: String,
+}
+
+impl Command for IssueToken {
+    type Output = TokenId;
+    const ACTION: &'static str = "token.issue";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        // People issue tokens for themselves; the operator's command line for anyone.
+        match caller {
+            Caller::Staff(a) if a.staff != self.staff => {
+                Err(domain::Rejection::Forbidden("an API token is issued to oneself".into()).into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<TokenId>> {
+        let staff = self.staff;
+        if load.staff_actor(staff).await?.is_none() {
+            return Err(crate::not_found(staff.reference()));
+        }
+        let id = TokenId(load.next_id(TokenId::KIND).await?);
+        let event = Event::ApiTokenIssued { token: id, staff, name: self.name, token_hash: self.token_hash };
+        Ok(Decided::new(staff.subject(), vec![event], id))
+    }
+}
+
 impl Service {
     /// Checks a login and password and starts a session.
     pub async fn sign_in(&self, login: &str, password: &str) -> Result<NewSession> {
@@ -85,20 +160,14 @@ impl Service {
         let token = new_token();
         let now = self.now();
         let expires_at = now.checked_add(self.config().session_lifetime).unwrap_or(now);
-        let mut tx = self.store().begin().await?;
-        let event = Event::SignedIn { staff: creds.actor.staff, expires_at, session_hash: token_hash(&token) };
-        tx.record(&audit_actor(&creds.actor), "session.sign_in", &creds.actor.staff.subject(), now, &[event]).await?;
-        tx.commit().await?;
+        let start = StartSession { token_hash: token_hash(&token), expires_at };
+        self.execute(Caller::Staff(&creds.actor), start).await?;
         Ok(NewSession { token, actor: creds.actor, expires_at })
     }
 
     /// Ends a session.
     pub async fn sign_out(&self, actor: &Actor, session_token: &str) -> Result<()> {
-        let mut tx = self.store().begin().await?;
-        let event = Event::SignedOut { staff: actor.staff, session_hash: token_hash(session_token) };
-        tx.record(&audit_actor(actor), "session.sign_out", &actor.staff.subject(), self.now(), &[event]).await?;
-        tx.commit().await?;
-        Ok(())
+        self.execute(Caller::Staff(actor), EndSession { session_token }).await
     }
 
     /// The person behind a session cookie, if the session is live.
@@ -116,20 +185,13 @@ impl Service {
     /// Issues an API token to the actor themselves. Returns the token, shown once.
     pub async fn issue_token(&self, actor: &Actor, name: &str) -> Result<(TokenId, String)> {
         let name = Label::parse(name).map_err(|e| domain::Rejection::invalid("name", e))?;
-        self.issue_token_for(&audit_actor(actor), actor.staff, name).await
+        self.issue_token_for(Caller::Staff(actor), actor.staff, name).await
     }
 
     /// Issues an API token for `staff` on behalf of `by` (the CLI uses this).
-    pub async fn issue_token_for(&self, by: &AuditActor, staff: StaffId, name: Label) -> Result<(TokenId, String)> {
+    pub async fn issue_token_for(&self, by: Caller<'_>, staff: StaffId, name: Label) -> Result<(TokenId, String)> {
         let token = new_token();
-        let mut tx = self.store().begin().await?;
-        if tx.staff_actor(staff).await?.is_none() {
-            return Err(crate::not_found(staff.reference()));
-        }
-        let id = TokenId(tx.next_id(TokenId::KIND).await?);
-        let event = Event::ApiTokenIssued { token: id, staff, name, token_hash: token_hash(&token) };
-        tx.record(by, "token.issue", &staff.subject(), self.now(), &[event]).await?;
-        tx.commit().await?;
+        let id = self.execute(by, IssueToken { staff, name, token_hash: token_hash(&token) }).await?;
         Ok((id, token))
     }
 }

@@ -1,9 +1,10 @@
 //! Cases: allocation, visits, notes and closure.
 
+use crate::executor::{Command, Decided, Load};
 use crate::input::{AllocationInput, VisitInput};
-use crate::{Result, Service, audit_actor, not_found};
+use crate::{Caller, Result, Service, not_found};
 use domain::Rejection;
-use domain::authz::{Action, Actor, require};
+use domain::authz::{Action, Actor};
 use domain::case;
 use domain::ids::{CaseId, NoteId, PersonId, StaffId, VisitId};
 use domain::text::{NoteText, Reason};
@@ -37,12 +38,23 @@ pub struct ReallocationInput {
     pub override_reason: Option<String>,
 }
 
-impl Service {
-    /// Moves every open case a worker holds (they are leaving, or away for long), each with
-    /// the same checks as a single allocation, in one transaction: all move or none do.
-    /// Returns the cases moved.
-    pub async fn reallocate_all(&self, actor: &Actor, from: StaffId, input: &ReallocationInput) -> Result<Vec<CaseId>> {
-        require(actor, Action::AllocateCase)?;
+/// Moves every open case a worker holds, each with the same checks as a single
+/// allocation; all move or none do.
+struct ReallocateAll<'a> {
+    from: StaffId,
+    input: &'a ReallocationInput,
+}
+
+impl Command for ReallocateAll<'_> {
+    type Output = Vec<CaseId>;
+    const ACTION: &'static str = "case.reallocate_all";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::AllocateCase)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<Vec<CaseId>>> {
+        let (actor, from, input) = (load.actor()?, self.from, self.input);
         let reason = match input.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
             Some(r) => Some(Reason::parse(r).map_err(|e| Rejection::invalid("override_reason", e))?),
             None => None,
@@ -51,12 +63,10 @@ impl Service {
         if to == Some(from) {
             return Err(Rejection::invalid("to", "choose someone else to take the cases").into());
         }
-        let now = self.now();
-        let today = self.calendar().local_date(now);
-        let mut tx = self.store().begin().await?;
-        let policy = self.policy_in(&mut tx).await?;
-        let leaving = tx.worker_state(from, &policy, today).await?.ok_or_else(|| not_found(from.reference()))?;
-        let cases = tx.open_cases_of(from).await?;
+        let (now, today) = (load.now(), load.today());
+        let policy = load.policy().await?;
+        let leaving = load.worker_state(from, &policy, today).await?.ok_or_else(|| not_found(from.reference()))?;
+        let cases = load.open_cases_of(from).await?;
         if cases.is_empty() {
             return Err(Rejection::conflict("to", format!("{} holds no open cases", leaving.name)).into());
         }
@@ -66,12 +76,12 @@ impl Service {
                 let team = leaving
                     .team
                     .ok_or_else(|| Rejection::invalid("to", "they have no team; choose who takes the cases"))?;
-                tx.team_practitioners(team).await?.into_iter().filter(|s| *s != from).collect()
+                load.team_practitioners(team).await?.into_iter().filter(|s| *s != from).collect()
             }
         };
         let mut workers = Vec::with_capacity(candidates.len());
         for c in candidates {
-            let w = tx
+            let w = load
                 .worker_state(c, &policy, today)
                 .await?
                 .ok_or_else(|| Rejection::invalid("to", format!("there is no member of staff {c}")))?;
@@ -82,7 +92,7 @@ impl Service {
         }
         // Brothers and sisters move together, so a family keeps one worker.
         let children: Vec<PersonId> = cases.iter().map(|c| c.child).collect();
-        let links = tx.family_links(&children).await?;
+        let links = load.family_links(&children).await?;
         let mut events = vec![];
         let mut moved = vec![];
         let mut taking: std::collections::HashMap<StaffId, Vec<(PersonId, domain::case::Stage)>> = Default::default();
@@ -94,73 +104,148 @@ impl Service {
                 let case = &cases[i];
                 let taken = taking.entry(target.id).or_default();
                 taken.push((case.child, case.stage));
-                let after = tx.load_with(target.id, &policy.caseload_weights, taken).await?;
+                let after = load.load_with(target.id, &policy.caseload_weights, taken).await?;
                 let case_events = case::allocate(case, target, actor, now, reason.clone(), after - target.load)?;
                 target.load = after;
                 events.extend(case_events);
                 moved.push(case.id);
             }
         }
-        self.finish(tx, &audit_actor(actor), "case.reallocate_all", &from.subject(), now, &events).await?;
-        Ok(moved)
+        Ok(Decided::new(from.subject(), events, moved))
+    }
+}
+
+/// Allocates a case to a worker, with their caseload checked against their cap.
+struct Allocate<'a> {
+    id: CaseId,
+    input: &'a AllocationInput,
+}
+
+impl Command for Allocate<'_> {
+    type Output = ();
+    const ACTION: &'static str = "case.allocate";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::AllocateCase)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, id) = (load.actor()?, self.id);
+        let (worker, override_reason) = self.input.parse()?;
+        let state = load.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        let policy = load.policy().await?;
+        let today = load.today();
+        let (worker, after) = load
+            .worker_state_adding(worker, &policy, today, &[(state.child, state.stage)])
+            .await?
+            .ok_or_else(|| Rejection::invalid("worker", format!("there is no member of staff {worker}")))?;
+        let events = case::allocate(&state, &worker, actor, load.now(), override_reason, after - worker.load)?;
+        Ok(Decided::new(id.subject(), events, ()))
+    }
+}
+
+/// Records a visit to the child on a case.
+struct RecordVisit<'a> {
+    id: CaseId,
+    input: &'a VisitInput,
+}
+
+impl Command for RecordVisit<'_> {
+    type Output = VisitId;
+    const ACTION: &'static str = "visit.record";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        // The police record the visits that answer welfare-check requests.
+        match caller {
+            Caller::Staff(a) if a.agency == Some(domain::staff::Agency::Police) => Ok(()),
+            _ => caller.require(Action::RecordVisit),
+        }
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<VisitId>> {
+        let (actor, id, now) = (load.actor()?, self.id, load.now());
+        let (at, outcome, note) = self.input.parse()?;
+        let state = load.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        let visit = VisitId(load.next_id(VisitId::KIND).await?);
+        let asked = actor.agency == Some(domain::staff::Agency::Police)
+            && load.welfare_check_requested(state.child, state.opened_at).await?;
+        let events = case::record_visit(&state, actor, visit, at.unwrap_or(now), outcome, note, now, asked)?;
+        Ok(Decided::new(id.subject(), events, visit))
+    }
+}
+
+/// Writes a case note.
+struct AddCaseNote<'a> {
+    id: CaseId,
+    input: &'a NoteInput,
+}
+
+impl Command for AddCaseNote<'_> {
+    type Output = NoteId;
+    const ACTION: &'static str = "case.add_note";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::AddCaseNote)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<NoteId>> {
+        let (actor, id) = (load.actor()?, self.id);
+        let text = NoteText::parse(&self.input.text).map_err(|e| Rejection::invalid("text", e))?;
+        let state = load.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        let note = NoteId(load.next_id(NoteId::KIND).await?);
+        let events = case::add_note(&state, actor, note, text, load.now())?;
+        Ok(Decided::new(id.subject(), events, note))
+    }
+}
+
+/// Closes a case.
+struct CloseCase<'a> {
+    id: CaseId,
+    input: &'a CloseInput,
+}
+
+impl Command for CloseCase<'_> {
+    type Output = ();
+    const ACTION: &'static str = "case.close";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::CloseCase)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, id) = (load.actor()?, self.id);
+        let reason = Reason::parse(&self.input.reason).map_err(|e| Rejection::invalid("reason", e))?;
+        let state = load.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        let events = case::close(&state, actor, reason, load.now())?;
+        Ok(Decided::new(id.subject(), events, ()))
+    }
+}
+
+impl Service {
+    /// Moves every open case a worker holds (they are leaving, or away for long), each with
+    /// the same checks as a single allocation, in one transaction: all move or none do.
+    /// Returns the cases moved.
+    pub async fn reallocate_all(&self, actor: &Actor, from: StaffId, input: &ReallocationInput) -> Result<Vec<CaseId>> {
+        self.execute(Caller::Staff(actor), ReallocateAll { from, input }).await
     }
 
     /// Allocates a case to a worker, with their caseload checked against their cap.
     pub async fn allocate(&self, actor: &Actor, id: CaseId, input: &AllocationInput) -> Result<()> {
-        require(actor, Action::AllocateCase)?;
-        let (worker, override_reason) = input.parse()?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let state = tx.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        let policy = self.policy_in(&mut tx).await?;
-        let (worker, after) = tx
-            .worker_state_adding(worker, &policy, self.calendar().local_date(now), &[(state.child, state.stage)])
-            .await?
-            .ok_or_else(|| Rejection::invalid("worker", format!("there is no member of staff {worker}")))?;
-        let events = case::allocate(&state, &worker, actor, now, override_reason, after - worker.load)?;
-        self.finish(tx, &audit_actor(actor), "case.allocate", &id.subject(), now, &events).await?;
-        Ok(())
+        self.execute(Caller::Staff(actor), Allocate { id, input }).await
     }
 
     /// Records a visit to the child on a case.
     pub async fn record_visit(&self, actor: &Actor, id: CaseId, input: &VisitInput) -> Result<VisitId> {
-        if actor.agency != Some(domain::staff::Agency::Police) {
-            require(actor, Action::RecordVisit)?;
-        }
-        let (at, outcome, note) = input.parse()?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let state = tx.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        let visit = VisitId(tx.next_id(VisitId::KIND).await?);
-        let asked = actor.agency == Some(domain::staff::Agency::Police)
-            && tx.welfare_check_requested(state.child, state.opened_at).await?;
-        let events = case::record_visit(&state, actor, visit, at.unwrap_or(now), outcome, note, now, asked)?;
-        self.finish(tx, &audit_actor(actor), "visit.record", &id.subject(), now, &events).await?;
-        Ok(visit)
+        self.execute(Caller::Staff(actor), RecordVisit { id, input }).await
     }
 
     /// Writes a case note.
     pub async fn add_case_note(&self, actor: &Actor, id: CaseId, input: &NoteInput) -> Result<NoteId> {
-        require(actor, Action::AddCaseNote)?;
-        let text = NoteText::parse(&input.text).map_err(|e| Rejection::invalid("text", e))?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let state = tx.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        let note = NoteId(tx.next_id(NoteId::KIND).await?);
-        let events = case::add_note(&state, actor, note, text, now)?;
-        self.finish(tx, &audit_actor(actor), "case.add_note", &id.subject(), now, &events).await?;
-        Ok(note)
+        self.execute(Caller::Staff(actor), AddCaseNote { id, input }).await
     }
 
     /// Closes a case.
     pub async fn close_case(&self, actor: &Actor, id: CaseId, input: &CloseInput) -> Result<()> {
-        require(actor, Action::CloseCase)?;
-        let reason = Reason::parse(&input.reason).map_err(|e| Rejection::invalid("reason", e))?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let state = tx.case_state(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        let events = case::close(&state, actor, reason, now)?;
-        self.finish(tx, &audit_actor(actor), "case.close", &id.subject(), now, &events).await?;
-        Ok(())
+        self.execute(Caller::Staff(actor), CloseCase { id, input }).await
     }
 }

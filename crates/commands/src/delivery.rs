@@ -10,7 +10,8 @@
 //! tries run out, or the receiver says retrying cannot help, the delivery has failed and
 //! the administrators (and, for an escalation, the next level up) are told in their inbox.
 
-use crate::{Result, Service};
+use crate::executor::{Batch, Command, Decided, Load};
+use crate::{Caller, CommandError, Result, Service};
 use domain::delivery::{AfterFailure, Channel};
 use domain::escalation::EscalationId;
 use domain::event::Event;
@@ -18,7 +19,7 @@ use domain::ids::StaffId;
 use jiff::Timestamp;
 use notify::{Email, Mailer, SendError, WebhookCall, WebhookClient};
 use std::sync::Arc;
-use store::{AuditActor, Backend, Delivery, DeliveryContext, DeliveryKind, Tx};
+use store::{Backend, Delivery, DeliveryContext, DeliveryKind};
 
 /// How many deliveries one transaction sends at most, unless configured otherwise.
 pub const BATCH: i64 = 200;
@@ -77,26 +78,25 @@ impl Service {
         let limit = self.config().delivery_batch;
         match self.store().backend() {
             Backend::Postgres => {
-                let mut tx = self.store().begin().await?;
-                let batch = tx.claim_due_deliveries(self.now(), limit, &channels).await?;
-                if batch.is_empty() {
-                    return Ok(Round::default());
-                }
-                let outcomes = self.send_all(&batch, couriers).await;
-                let round = self.record_outcomes(&mut tx, &batch, outcomes).await?;
-                tx.commit().await?;
-                Ok(round)
+                let mut batch = self.batch().await?;
+                let claimed = batch.reads().claim_due_deliveries(self.now(), limit, &channels).await;
+                let due = match claimed.map_err(CommandError::from) {
+                    Ok(due) if !due.is_empty() => due,
+                    other => return batch.finish(other.map(|_| Round::default())).await,
+                };
+                let outcomes = self.send_all(&due, couriers).await;
+                let round = self.record_outcomes(&mut batch, &due, outcomes).await;
+                batch.finish(round).await
             }
             Backend::Sqlite => {
-                let batch = self.store().due_deliveries(self.now(), limit, &channels).await?;
-                if batch.is_empty() {
+                let due = self.store().due_deliveries(self.now(), limit, &channels).await?;
+                if due.is_empty() {
                     return Ok(Round::default());
                 }
-                let outcomes = self.send_all(&batch, couriers).await;
-                let mut tx = self.store().begin().await?;
-                let round = self.record_outcomes(&mut tx, &batch, outcomes).await?;
-                tx.commit().await?;
-                Ok(round)
+                let outcomes = self.send_all(&due, couriers).await;
+                let mut batch = self.batch().await?;
+                let round = self.record_outcomes(&mut batch, &due, outcomes).await;
+                batch.finish(round).await
             }
         }
     }
@@ -194,96 +194,148 @@ impl Service {
     /// Records each outcome with an audit entry, and tells people about failures.
     async fn record_outcomes(
         &self,
-        tx: &mut Tx,
-        batch: &[Delivery],
+        batch: &mut Batch<'_>,
+        due: &[Delivery],
         outcomes: Vec<std::result::Result<(), SendError>>,
     ) -> Result<Round> {
-        let actor = AuditActor::System("notifier");
         let now = self.now();
         let retry = self.config().retry;
         let mut round = Round::default();
-        for (d, outcome) in batch.iter().zip(outcomes) {
-            // Recorded once. On PostgreSQL this transaction claimed the rows and holds them
-            // locked; on SQLite they were read outside it, so a row finished meanwhile (by
-            // another process on the same file) is left be.
-            if tx.backend() == Backend::Sqlite {
-                match tx.delivery(d.id).await? {
-                    Some(current) if current.state == "pending" && current.attempts == d.attempts => {}
-                    _ => continue,
-                }
-            }
+        for (d, outcome) in due.iter().zip(outcomes) {
             let attempts = d.attempts + 1;
-            let events = match outcome {
-                Ok(()) => {
-                    round.sent += 1;
-                    vec![Event::DeliverySent { delivery: d.id, channel: d.channel, attempts, at: now }]
-                }
+            let event = match outcome {
+                Ok(()) => Event::DeliverySent { delivery: d.id, channel: d.channel, attempts, at: now },
                 Err(e) => match retry.after_failure(attempts, e.retryable, now, rand::random::<f64>()) {
                     AfterFailure::RetryAt(retry_at) => {
-                        round.deferred += 1;
-                        tracing::warn!(delivery = d.id.0, attempts, error = %e.message, "delivery failed; will retry");
-                        vec![Event::DeliveryDeferred { delivery: d.id, attempts, error: e.message, retry_at, at: now }]
+                        Event::DeliveryDeferred { delivery: d.id, attempts, error: e.message, retry_at, at: now }
                     }
-                    AfterFailure::GiveUp => {
-                        round.failed += 1;
-                        tracing::error!(delivery = d.id.0, attempts, error = %e.message, "delivery failed for good");
-                        let mut events = vec![Event::DeliveryFailed {
-                            delivery: d.id,
-                            channel: d.channel,
-                            attempts,
-                            error: e.message.clone(),
-                            at: now,
-                        }];
-                        events.extend(self.failure_notices(tx, d, &e.message, now).await?);
-                        events
-                    }
+                    AfterFailure::GiveUp => Event::DeliveryFailed {
+                        delivery: d.id,
+                        channel: d.channel,
+                        attempts,
+                        error: e.message,
+                        at: now,
+                    },
                 },
             };
-            tx.record(&actor, events[0].name(), &d.id.subject(), now, &events).await?;
+            let recorded = batch.run(Caller::System("notifier"), RecordDelivery { delivery: d, event }).await?;
+            match recorded {
+                Some(Recorded::Sent) => round.sent += 1,
+                Some(Recorded::Deferred { error }) => {
+                    round.deferred += 1;
+                    tracing::warn!(delivery = d.id.0, attempts, error = %error, "delivery failed; will retry");
+                }
+                Some(Recorded::Failed { error }) => {
+                    round.failed += 1;
+                    tracing::error!(delivery = d.id.0, attempts, error = %error, "delivery failed for good");
+                }
+                None => {}
+            }
         }
         Ok(round)
     }
+}
 
-    /// Who hears that `d` failed: every administrator, and for an escalation the person
-    /// one level above it, in their inbox (which cannot fail).
-    async fn failure_notices(&self, tx: &mut Tx, d: &Delivery, error: &str, now: Timestamp) -> Result<Vec<Event>> {
-        let what = match d.channel {
-            Channel::Webhook => format!("The {} webhook", d.recipient),
-            _ => format!("The email to {}", d.recipient),
-        };
-        let about = d.escalation.map(|e| format!(" about {}", e.reference())).unwrap_or_default();
-        let text = format!(
-            "Delivery failed: {what}{about} ({}) could not be delivered after {} tries: {error}",
-            d.id.reference(),
-            d.attempts + 1
-        );
-        let mut to: Vec<StaffId> = tx.administrators().await?;
-        if let Some(e) = d.escalation
-            && let Some(above) = self.next_level_up(tx, e).await?
-            && !to.contains(&above)
-        {
-            to.push(above);
+/// What recording an outcome recorded (nothing, when the row was finished meanwhile).
+enum Recorded {
+    Sent,
+    Deferred { error: String },
+    Failed { error: String },
+}
+
+/// Records how one try of a delivery went, telling people when it has failed for good.
+struct RecordDelivery<'d> {
+    delivery: &'d Delivery,
+    /// `delivery.sent`, `.deferred` or `.failed`.
+    event: Event,
+}
+
+impl Command for RecordDelivery<'_> {
+    type Output = Option<Recorded>;
+    const ACTION: &'static str = "delivery";
+    // A row finished meanwhile is left be, and leaves no entry.
+    const RECORDED_WHEN_EMPTY: bool = false;
+
+    fn action(&self) -> String {
+        self.event.name().to_string()
+    }
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        match caller {
+            Caller::System(_) => Ok(()),
+            Caller::Staff(_) => {
+                Err(domain::Rejection::Forbidden("deliveries are recorded by the notifier".into()).into())
+            }
         }
-        Ok(to
-            .into_iter()
-            .map(|staff| Event::NotificationQueued {
-                to: staff,
-                about: d.escalation,
-                text: text.clone(),
-                at: now,
-                case: None,
-                referral: None,
-                inbox_only: true,
-            })
-            .collect())
     }
 
-    /// The person at the level above an escalation's current one, if there is one.
-    async fn next_level_up(&self, tx: &mut Tx, id: EscalationId) -> Result<Option<StaffId>> {
-        let Some(e) = tx.escalation(id).await? else { return Ok(None) };
-        let line = tx.line_for(e.team).await?;
-        Ok((e.level + 1..=4).find_map(|level| line.at(level)).filter(|p| *p != e.assignee))
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<Option<Recorded>>> {
+        let d = self.delivery;
+        // Recorded once. On PostgreSQL this transaction claimed the rows and holds them
+        // locked; on SQLite they were read outside it, so a row finished meanwhile (by
+        // another process on the same file) is left be.
+        if load.backend() == Backend::Sqlite {
+            match load.delivery(d.id).await? {
+                Some(current) if current.state == "pending" && current.attempts == d.attempts => {}
+                _ => return Ok(Decided::new(d.id.subject(), vec![], None)),
+            }
+        }
+        let (recorded, mut events) = match &self.event {
+            Event::DeliverySent { .. } => (Recorded::Sent, vec![]),
+            Event::DeliveryDeferred { error, .. } => (Recorded::Deferred { error: error.clone() }, vec![]),
+            Event::DeliveryFailed { error, .. } => {
+                (Recorded::Failed { error: error.clone() }, failure_notices(load, d, error, load.now()).await?)
+            }
+            other => {
+                return Err(
+                    domain::Rejection::invalid("event", format!("{} is not a delivery outcome", other.name())).into()
+                );
+            }
+        };
+        events.insert(0, self.event);
+        Ok(Decided::new(d.id.subject(), events, Some(recorded)))
     }
+}
+
+/// Who hears that `d` failed: every administrator, and for an escalation the person one
+/// level above it, in their inbox (which cannot fail).
+async fn failure_notices(load: &mut Load<'_>, d: &Delivery, error: &str, now: Timestamp) -> Result<Vec<Event>> {
+    let what = match d.channel {
+        Channel::Webhook => format!("The {} webhook", d.recipient),
+        _ => format!("The email to {}", d.recipient),
+    };
+    let about = d.escalation.map(|e| format!(" about {}", e.reference())).unwrap_or_default();
+    let text = format!(
+        "Delivery failed: {what}{about} ({}) could not be delivered after {} tries: {error}",
+        d.id.reference(),
+        d.attempts + 1
+    );
+    let mut to: Vec<StaffId> = load.administrators().await?;
+    if let Some(e) = d.escalation
+        && let Some(above) = next_level_up(load, e).await?
+        && !to.contains(&above)
+    {
+        to.push(above);
+    }
+    Ok(to
+        .into_iter()
+        .map(|staff| Event::NotificationQueued {
+            to: staff,
+            about: d.escalation,
+            text: text.clone(),
+            at: now,
+            case: None,
+            referral: None,
+            inbox_only: true,
+        })
+        .collect())
+}
+
+/// The person at the level above an escalation's current one, if there is one.
+async fn next_level_up(load: &mut Load<'_>, id: EscalationId) -> Result<Option<StaffId>> {
+    let Some(e) = load.escalation(id).await? else { return Ok(None) };
+    let line = load.line_for(e.team).await?;
+    Ok((e.level + 1..=4).find_map(|level| line.at(level)).filter(|p| *p != e.assignee))
 }
 
 /// Escapes text for HTML.

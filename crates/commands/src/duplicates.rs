@@ -2,8 +2,9 @@
 //! manager merges them, undoes a merge, or marks them "not the same person". Every
 //! decision is on the trail with exactly what moved.
 
+use crate::executor::{Command, Decided, Load};
 use crate::matching::{StoredDuplicate, duplicates_among};
-use crate::{Caller, Result, Service, audit_actor, not_found};
+use crate::{Caller, Result, Service, not_found};
 use domain::Rejection;
 use domain::authz::{Action, Actor, require};
 use domain::duplicates::{FoundPair, check_merge};
@@ -94,26 +95,8 @@ impl Service {
         let fresh: Vec<_> = found.iter().filter(|d| !known.contains(&(d.person_a, d.person_b))).collect();
         let added = fresh.len();
         if added > 0 {
-            let mut tx = self.store().begin().await?;
-            let mut pairs = Vec::with_capacity(added);
-            for d in fresh {
-                pairs.push(FoundPair {
-                    pair: DuplicatePairId(tx.next_id(DuplicatePairId::KIND).await?),
-                    person_a: d.person_a,
-                    person_b: d.person_b,
-                    probability: d.probability,
-                    evidence: d.evidence.clone(),
-                });
-            }
-            tx.record(
-                &caller.audit(),
-                "duplicates.find",
-                "duplicates",
-                self.now(),
-                &[Event::DuplicatesFound { pairs }],
-            )
-            .await?;
-            tx.commit().await?;
+            let pairs = fresh.into_iter().cloned().collect();
+            self.execute(caller, QueueDuplicates { pairs }).await?;
         }
         Ok(FoundSummary { people, found: found.len(), added })
     }
@@ -161,9 +144,67 @@ impl Service {
     /// escalations move onto `keep`. Refused when the two are clearly two people or both
     /// have an open case.
     pub async fn merge_duplicates(&self, actor: &Actor, id: DuplicatePairId, keep: PersonId) -> Result<()> {
-        require(actor, Action::ReviewDuplicates)?;
-        let mut tx = self.store().begin().await?;
-        let (pair, _) = tx.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        self.execute(Caller::Staff(actor), Merge { id, keep }).await
+    }
+
+    /// Undoes a merge: exactly what it moved goes back to the duplicate, which is a record
+    /// of its own again, and the pair is open for a decision again.
+    pub async fn unmerge_duplicates(&self, actor: &Actor, id: DuplicatePairId) -> Result<()> {
+        self.execute(Caller::Staff(actor), Unmerge { id }).await
+    }
+
+    /// Records that an open pair is two different people: it leaves the queue and is
+    /// never offered again.
+    pub async fn mark_distinct(&self, actor: &Actor, id: DuplicatePairId) -> Result<()> {
+        self.execute(Caller::Staff(actor), MarkDistinct { id }).await
+    }
+}
+
+/// Puts new likely pairs in the review queue.
+struct QueueDuplicates {
+    pairs: Vec<StoredDuplicate>,
+}
+
+impl Command for QueueDuplicates {
+    type Output = ();
+    const ACTION: &'static str = "duplicates.find";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ReviewDuplicates)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let mut pairs = Vec::with_capacity(self.pairs.len());
+        for d in self.pairs {
+            pairs.push(FoundPair {
+                pair: DuplicatePairId(load.next_id(DuplicatePairId::KIND).await?),
+                person_a: d.person_a,
+                person_b: d.person_b,
+                probability: d.probability,
+                evidence: d.evidence,
+            });
+        }
+        Ok(Decided::new("duplicates", vec![Event::DuplicatesFound { pairs }], ()))
+    }
+}
+
+/// Merges an open pair onto the record kept.
+struct Merge {
+    id: DuplicatePairId,
+    keep: PersonId,
+}
+
+impl Command for Merge {
+    type Output = ();
+    const ACTION: &'static str = "person.merge";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ReviewDuplicates)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, id, keep) = (load.actor()?, self.id, self.keep);
+        let (pair, _) = load.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
         if pair.state != "open" {
             return Err(Rejection::conflict(
                 "keep",
@@ -182,52 +223,58 @@ impl Service {
             )
             .into());
         };
-        let kept_facts = tx.merge_facts(keep).await?;
-        let merged_facts = tx.merge_facts(merged).await?;
-        let related = tx.relationship_between(keep, merged).await?;
+        let kept_facts = load.merge_facts(keep).await?;
+        let merged_facts = load.merge_facts(merged).await?;
+        let related = load.relationship_between(keep, merged).await?;
         check_merge(&kept_facts, &merged_facts, related.as_deref())?;
-        let moved = tx.records_of(merged).await?;
-        tx.record(
-            &audit_actor(actor),
-            "person.merge",
-            &keep.subject(),
-            self.now(),
-            &[Event::PeopleMerged { pair: id, kept: keep, merged, moved, by: actor.staff }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let moved = load.records_of(merged).await?;
+        let event = Event::PeopleMerged { pair: id, kept: keep, merged, moved, by: actor.staff };
+        Ok(Decided::new(keep.subject(), vec![event], ()))
+    }
+}
+
+/// Undoes a merge.
+struct Unmerge {
+    id: DuplicatePairId,
+}
+
+impl Command for Unmerge {
+    type Output = ();
+    const ACTION: &'static str = "person.unmerge";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ReviewDuplicates)
     }
 
-    /// Undoes a merge: exactly what it moved goes back to the duplicate, which is a record
-    /// of its own again, and the pair is open for a decision again.
-    pub async fn unmerge_duplicates(&self, actor: &Actor, id: DuplicatePairId) -> Result<()> {
-        require(actor, Action::ReviewDuplicates)?;
-        let mut tx = self.store().begin().await?;
-        let (pair, moved) = tx.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, id) = (load.actor()?, self.id);
+        let (pair, moved) = load.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
         let (Some(kept), Some(moved), "merged") = (pair.kept, moved, pair.state.as_str()) else {
             return Err(Rejection::conflict("pair", format!("{} is not merged", id.reference())).into());
         };
         let merged = if kept == pair.person_a { pair.person_b } else { pair.person_a };
         // What was recorded against the person kept since the merge stays with them.
-        tx.record(
-            &audit_actor(actor),
-            "person.unmerge",
-            &merged.subject(),
-            self.now(),
-            &[Event::PeopleUnmerged { pair: id, kept, merged, moved, by: actor.staff }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let event = Event::PeopleUnmerged { pair: id, kept, merged, moved, by: actor.staff };
+        Ok(Decided::new(merged.subject(), vec![event], ()))
+    }
+}
+
+/// Records that an open pair is two different people.
+struct MarkDistinct {
+    id: DuplicatePairId,
+}
+
+impl Command for MarkDistinct {
+    type Output = ();
+    const ACTION: &'static str = "person.mark_distinct";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ReviewDuplicates)
     }
 
-    /// Records that an open pair is two different people: it leaves the queue and is
-    /// never offered again.
-    pub async fn mark_distinct(&self, actor: &Actor, id: DuplicatePairId) -> Result<()> {
-        require(actor, Action::ReviewDuplicates)?;
-        let mut tx = self.store().begin().await?;
-        let (pair, _) = tx.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, id) = (load.actor()?, self.id);
+        let (pair, _) = load.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
         if pair.state != "open" {
             return Err(Rejection::conflict(
                 "pair",
@@ -235,21 +282,9 @@ impl Service {
             )
             .into());
         }
-        tx.record(
-            &audit_actor(actor),
-            "person.mark_distinct",
-            &pair.person_a.subject(),
-            self.now(),
-            &[Event::PeopleMarkedDistinct {
-                pair: id,
-                person_a: pair.person_a,
-                person_b: pair.person_b,
-                by: actor.staff,
-            }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        let event =
+            Event::PeopleMarkedDistinct { pair: id, person_a: pair.person_a, person_b: pair.person_b, by: actor.staff };
+        Ok(Decided::new(pair.person_a.subject(), vec![event], ()))
     }
 }
 

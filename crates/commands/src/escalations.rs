@@ -1,6 +1,7 @@
 //! Acting on escalations, and the policy and absences that steer them.
 
-use crate::{Caller, Result, Service, audit_actor};
+use crate::executor::{Command, Decided, Load};
+use crate::{Caller, Result, Service};
 use domain::Rejection;
 use domain::authz::{Action, Actor};
 use domain::escalation::{self, Ctx, EscalationId, Policy};
@@ -43,6 +44,166 @@ pub struct AbsenceInput {
     pub until: Option<String>,
 }
 
+/// Acknowledges an escalation (its assignee, or a manager at or above its level).
+struct Acknowledge<'a> {
+    id: EscalationId,
+    input: &'a AcknowledgeInput,
+}
+
+/// Only social care staff act on escalations.
+fn social_care_staff(caller: &Caller<'_>) -> Result<()> {
+    match caller {
+        Caller::Staff(a)
+            if !a.role.is_manager() && a.role != Role::SocialWorker && a.role != Role::SeniorPractitioner =>
+        {
+            Err(Rejection::Forbidden("only social care staff can act on escalations".into()).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+impl Command for Acknowledge<'_> {
+    type Output = ();
+    const ACTION: &'static str = "escalation.acknowledge";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        social_care_staff(caller)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, id) = (load.actor()?, self.id);
+        let note = self.input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+        if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
+            return Err(Rejection::invalid("note", "the note must be 4000 characters or fewer").into());
+        }
+        let esc = load.escalation(id).await?.ok_or_else(|| crate::not_found(id.reference()))?;
+        let policy = load.policy().await?;
+        let ctx = Ctx { policy: &policy, calendar: load.calendar(), now: load.now() };
+        let out = escalation::acknowledge(&ctx, &esc, actor, note)?;
+        Ok(Decided::new(id.subject(), out.events, ()).with_timers(out.timers))
+    }
+}
+
+/// Resolves an escalation by hand, recording the action taken.
+struct Resolve<'a> {
+    id: EscalationId,
+    input: &'a ResolveInput,
+}
+
+impl Command for Resolve<'_> {
+    type Output = ();
+    const ACTION: &'static str = "escalation.resolve";
+
+    fn authorise(&self, _caller: &Caller<'_>) -> Result<()> {
+        // Who may resolve depends on the escalation: the domain decides.
+        Ok(())
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, id) = (load.actor()?, self.id);
+        let action = Reason::parse(&self.input.action)
+            .map_err(|e| Rejection::invalid("action", e.replace("the reason", "the action taken")))?;
+        let esc = load.escalation(id).await?.ok_or_else(|| crate::not_found(id.reference()))?;
+        let policy = load.policy().await?;
+        let ctx = Ctx { policy: &policy, calendar: load.calendar(), now: load.now() };
+        let out = escalation::resolve_by_hand(&ctx, &esc, actor, action)?;
+        Ok(Decided::new(id.subject(), out.events, ()).with_timers(out.timers))
+    }
+}
+
+/// A partner raises a professional disagreement about the decision on a referral they made.
+struct RaiseDisagreement<'a> {
+    referral: domain::ids::ReferralId,
+    input: &'a DisagreementInput,
+}
+
+impl Command for RaiseDisagreement<'_> {
+    type Output = i64;
+    const ACTION: &'static str = "disagreement.raise";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        match caller {
+            Caller::Staff(a) if a.role == Role::Partner => Ok(()),
+            _ => Err(Rejection::Forbidden("professional disagreements are raised by partner agencies".into()).into()),
+        }
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<i64>> {
+        let (actor, referral, now) = (load.actor()?, self.referral, load.now());
+        let text = domain::text::ConcernText::parse(&self.input.text)
+            .map_err(|e| Rejection::invalid("text", e.replace("the concern", "what you disagree with")))?;
+        let Some(r) = load.referral_state(referral).await? else { return Err(crate::not_found(referral.reference())) };
+        if load.referral_recorded_by(referral).await? != Some(actor.staff) {
+            // Not found rather than forbidden: other agencies' referrals stay undiscoverable.
+            return Err(crate::not_found(referral.reference()));
+        }
+        if r.decision.is_none() {
+            return Err(Rejection::conflict("referral", "the referral has not been decided yet").into());
+        }
+        let id = load.next_id("disagreement").await?;
+        let event =
+            Event::DisagreementRaised { disagreement: id, referral, team: r.team, by: actor.staff, text, at: now };
+        Ok(Decided::new(format!("disagreement:{id}"), vec![event], id))
+    }
+}
+
+/// Marks someone away until a time (managers for their staff; anyone for themselves).
+struct SetAbsence<'a> {
+    staff: StaffId,
+    input: &'a AbsenceInput,
+}
+
+impl Command for SetAbsence<'_> {
+    type Output = ();
+    const ACTION: &'static str = "staff.set_absence";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        match caller {
+            Caller::Staff(a) if a.staff == self.staff || a.role.is_manager() => Ok(()),
+            _ => caller.require(Action::ManageStaff),
+        }
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let staff = self.staff;
+        let until = match self.input.until.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(crate::input::parse_moment(s).map_err(|e| Rejection::invalid("until", e))?),
+            None => None,
+        };
+        if until.is_some_and(|u: Timestamp| u <= load.now()) {
+            return Err(Rejection::invalid("until", "the end of the absence must be in the future").into());
+        }
+        if load.staff_actor(staff).await?.is_none() {
+            return Err(crate::not_found(staff.reference()));
+        }
+        Ok(Decided::new(staff.subject(), vec![Event::AbsenceSet { staff, until }], ()))
+    }
+}
+
+/// Replaces the escalation policy with a new version.
+struct SetPolicy<'a> {
+    policy: &'a Policy,
+}
+
+impl Command for SetPolicy<'_> {
+    type Output = i64;
+    const ACTION: &'static str = "policy.set";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ManageTeams)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<i64>> {
+        self.policy.validate().map_err(|e| match e {
+            escalation::PolicyError::Invalid { field, message } => Rejection::invalid(field, message),
+            escalation::PolicyError::Malformed(m) => Rejection::invalid("policy", m),
+        })?;
+        let body = serde_json::to_value(self.policy).map_err(|e| Rejection::invalid("policy", e.to_string()))?;
+        let version = load.current_policy().await?.map(|(v, _)| v).unwrap_or(0) + 1;
+        Ok(Decided::new(format!("policy:{version}"), vec![Event::PolicySet { version, policy: body }], version))
+    }
+}
+
 impl Service {
     /// Acknowledges an escalation (its assignee, or a manager at or above its level).
     pub async fn acknowledge_escalation(
@@ -51,39 +212,12 @@ impl Service {
         id: EscalationId,
         input: &AcknowledgeInput,
     ) -> Result<()> {
-        if !actor.role.is_manager() && actor.role != Role::SocialWorker && actor.role != Role::SeniorPractitioner {
-            return Err(Rejection::Forbidden("only social care staff can act on escalations".into()).into());
-        }
-        let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
-        if note.as_ref().is_some_and(|n| n.chars().count() > 4000) {
-            return Err(Rejection::invalid("note", "the note must be 4000 characters or fewer").into());
-        }
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let esc = self.load_escalation(&mut tx, id).await?;
-        let policy = self.policy_in(&mut tx).await?;
-        let ctx = Ctx { policy: &policy, calendar: self.calendar(), now };
-        let out = escalation::acknowledge(&ctx, &esc, actor, note)?;
-        self.apply_outcome(&mut tx, out, now).await?;
-        tx.record(&audit_actor(actor), "escalation.acknowledge", &id.subject(), now, &[]).await?;
-        tx.commit().await?;
-        Ok(())
+        self.execute(Caller::Staff(actor), Acknowledge { id, input }).await
     }
 
     /// Resolves an escalation by hand, recording the action taken.
     pub async fn resolve_escalation(&self, actor: &Actor, id: EscalationId, input: &ResolveInput) -> Result<()> {
-        let action = Reason::parse(&input.action)
-            .map_err(|e| Rejection::invalid("action", e.replace("the reason", "the action taken")))?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let esc = self.load_escalation(&mut tx, id).await?;
-        let policy = self.policy_in(&mut tx).await?;
-        let ctx = Ctx { policy: &policy, calendar: self.calendar(), now };
-        let out = escalation::resolve_by_hand(&ctx, &esc, actor, action)?;
-        self.apply_outcome(&mut tx, out, now).await?;
-        tx.record(&audit_actor(actor), "escalation.resolve", &id.subject(), now, &[]).await?;
-        tx.commit().await?;
-        Ok(())
+        self.execute(Caller::Staff(actor), Resolve { id, input }).await
     }
 
     /// A partner raises a professional disagreement about the decision on a referral they
@@ -94,75 +228,18 @@ impl Service {
         referral: domain::ids::ReferralId,
         input: &DisagreementInput,
     ) -> Result<i64> {
-        if actor.role != Role::Partner {
-            return Err(Rejection::Forbidden("professional disagreements are raised by partner agencies".into()).into());
-        }
-        let text = domain::text::ConcernText::parse(&input.text)
-            .map_err(|e| Rejection::invalid("text", e.replace("the concern", "what you disagree with")))?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let Some(r) = tx.referral_state(referral).await? else { return Err(crate::not_found(referral.reference())) };
-        let view = store::query::referral(self.store(), referral).await?;
-        if view.as_ref().is_none_or(|v| v.recorded_by.id != actor.staff) {
-            // Not found rather than forbidden: other agencies' referrals stay undiscoverable.
-            return Err(crate::not_found(referral.reference()));
-        }
-        if r.decision.is_none() {
-            return Err(Rejection::conflict("referral", "the referral has not been decided yet").into());
-        }
-        let id = tx.next_id("disagreement").await?;
-        let event =
-            Event::DisagreementRaised { disagreement: id, referral, team: r.team, by: actor.staff, text, at: now };
-        self.finish(tx, &audit_actor(actor), "disagreement.raise", &format!("disagreement:{id}"), now, &[event])
-            .await?;
-        Ok(id)
+        self.execute(Caller::Staff(actor), RaiseDisagreement { referral, input }).await
     }
 
     /// Marks someone away until a time (managers for their staff; anyone for themselves).
     pub async fn set_absence(&self, by: Caller<'_>, staff: StaffId, input: &AbsenceInput) -> Result<()> {
-        if !matches!(by, Caller::Staff(a) if a.staff == staff || a.role.is_manager()) {
-            by.require(Action::ManageStaff)?;
-        }
-        let until = match input.until.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => Some(crate::input::parse_moment(s).map_err(|e| Rejection::invalid("until", e))?),
-            None => None,
-        };
-        let now = self.now();
-        if until.is_some_and(|u: Timestamp| u <= now) {
-            return Err(Rejection::invalid("until", "the end of the absence must be in the future").into());
-        }
-        let mut tx = self.store().begin().await?;
-        if tx.staff_actor(staff).await?.is_none() {
-            return Err(crate::not_found(staff.reference()));
-        }
-        tx.record(&by.audit(), "staff.set_absence", &staff.subject(), now, &[Event::AbsenceSet { staff, until }])
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.execute(by, SetAbsence { staff, input }).await
     }
 
     /// Replaces the escalation policy with a new version (administrators; the CLI).
     /// Timers already running keep the times they were set with; everything from now on
     /// follows the new policy.
     pub async fn set_policy(&self, by: Caller<'_>, policy: &Policy) -> Result<i64> {
-        by.require(Action::ManageTeams)?;
-        policy.validate().map_err(|e| match e {
-            escalation::PolicyError::Invalid { field, message } => Rejection::invalid(field, message),
-            escalation::PolicyError::Malformed(m) => Rejection::invalid("policy", m),
-        })?;
-        let body = serde_json::to_value(policy).map_err(|e| Rejection::invalid("policy", e.to_string()))?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let version = tx.current_policy().await?.map(|(v, _)| v).unwrap_or(0) + 1;
-        tx.record(
-            &by.audit(),
-            "policy.set",
-            &format!("policy:{version}"),
-            now,
-            &[Event::PolicySet { version, policy: body }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(version)
+        self.execute(by, SetPolicy { policy }).await
     }
 }

@@ -1,10 +1,10 @@
 //! Jobs that must run on one process at a time, whatever the number of `serve`
 //! processes: each round takes a lease row first, and only its holder does the work.
 
-use crate::{Result, Service};
+use crate::executor::{Command, Decided, Load};
+use crate::{Caller, Result, Service};
 use domain::event::Event;
 use jiff::SignedDuration;
-use store::AuditActor;
 
 /// The lease's name.
 const LEASE: &str = "housekeeping";
@@ -21,21 +21,41 @@ pub struct Housekeeping {
     pub sessions_purged: u64,
 }
 
+/// Removes expired sessions (on the trail when there were any).
+struct PurgeSessions;
+
+impl Command for PurgeSessions {
+    type Output = u64;
+    const ACTION: &'static str = "session.purge";
+    const RECORDED_WHEN_EMPTY: bool = false;
+
+    fn authorise(&self, _caller: &Caller<'_>) -> Result<()> {
+        // Background work of the process holding the lease.
+        Ok(())
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<u64>> {
+        let now = load.now();
+        let count = load.expired_sessions(now).await?;
+        let events = if count > 0 { vec![Event::SessionsPurged { before: now, count }] } else { vec![] };
+        Ok(Decided::new("sessions", events, count))
+    }
+}
+
 impl Service {
     /// One round of leader-only work for the process named `holder`: take or renew the
     /// lease; if held, remove expired sessions (on the trail when there were any).
     pub async fn housekeeping(&self, holder: &str) -> Result<Housekeeping> {
         let now = self.now();
-        let mut tx = self.store().begin().await?;
-        if !tx.take_lease(LEASE, holder, now, now + LEASE_FOR).await? {
-            return Ok(Housekeeping::default());
+        let mut batch = self.batch().await?;
+        let work = async {
+            if !batch.bookkeeping().take_lease(LEASE, holder, now, now + LEASE_FOR).await? {
+                return Ok(Housekeeping::default());
+            }
+            let sessions_purged = batch.run(Caller::System("housekeeping"), PurgeSessions).await?;
+            Ok(Housekeeping { leader: true, sessions_purged })
         }
-        let count = tx.expired_sessions(now).await?;
-        if count > 0 {
-            let event = Event::SessionsPurged { before: now, count };
-            tx.record(&AuditActor::System("housekeeping"), "session.purge", "sessions", now, &[event]).await?;
-        }
-        tx.commit().await?;
-        Ok(Housekeeping { leader: true, sessions_purged: count })
+        .await;
+        batch.finish(work).await
     }
 }

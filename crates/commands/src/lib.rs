@@ -11,13 +11,13 @@ pub mod cases;
 pub mod delivery;
 pub mod duplicates;
 pub mod escalations;
+mod executor;
 pub mod housekeeping;
 pub mod input;
 pub mod matching;
 pub mod notifications;
 pub mod people;
 pub mod practice;
-mod reactions;
 pub mod reads;
 pub mod referrals;
 pub mod staff;
@@ -32,7 +32,7 @@ use domain::escalation::Policy;
 use domain::working_time::Calendar;
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
-use store::{AuditActor, Store, StoreError};
+use store::{Store, StoreError};
 
 /// Why a command or query did not go through.
 #[derive(Debug, thiserror::Error)]
@@ -198,8 +198,13 @@ impl Service {
         Ok((version, p))
     }
 
-    /// The store.
+    /// The store, for reads.
     pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The store, for the executor's transactions.
+    fn store_handle(&self) -> &Store {
         &self.store
     }
 
@@ -217,34 +222,6 @@ impl Service {
     pub fn today(&self) -> jiff::civil::Date {
         self.calendar.local_date(self.now())
     }
-}
-
-impl Service {
-    /// Finishes a command: applies its events, works out and applies what follows from
-    /// them, records the one audit entry and commits. Returns the entry's sequence number.
-    pub(crate) async fn finish(
-        &self,
-        mut tx: store::Tx,
-        actor: &AuditActor,
-        action: &str,
-        subject: &str,
-        now: Timestamp,
-        events: &[domain::event::Event],
-    ) -> Result<i64> {
-        tx.apply(events, now).await?;
-        self.react(&mut tx, events, now).await?;
-        tx.record(actor, action, subject, now, &[]).await?;
-        let seq = tx.commit().await?.ok_or(CommandError::Store(StoreError::Corrupt {
-            table: "audit_log",
-            detail: "a command committed without its audit entry".into(),
-        }))?;
-        Ok(seq)
-    }
-}
-
-/// The trail's name for an actor.
-pub(crate) fn audit_actor(actor: &Actor) -> AuditActor {
-    AuditActor::Staff(actor.staff)
 }
 
 /// Shorthand for "not found" rejections.
@@ -268,14 +245,6 @@ impl Caller<'_> {
         match self {
             Caller::Staff(a) => Ok(domain::authz::require(a, action)?),
             Caller::System(_) => Ok(()),
-        }
-    }
-
-    /// The trail's name for the caller.
-    pub fn audit(&self) -> AuditActor {
-        match self {
-            Caller::Staff(a) => audit_actor(a),
-            Caller::System(name) => AuditActor::System(name),
         }
     }
 }

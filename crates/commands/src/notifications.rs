@@ -1,6 +1,7 @@
 //! How people are reached: their email address and choices, partner webhooks, and the
 //! outbox seen by administrators.
 
+use crate::executor::{Command, Decided, Load};
 use crate::{Caller, Result, Service, not_found};
 use domain::authz::Action;
 use domain::delivery::{EmailAddress, WebhookUrl};
@@ -63,36 +64,12 @@ impl Service {
     /// Sets a member of staff's email address and whether they get email. People set
     /// their own; administrators set anyone's.
     pub async fn set_contact(&self, by: Caller<'_>, staff: StaffId, input: &ContactInput) -> Result<()> {
-        if !matches!(by, Caller::Staff(a) if a.staff == staff) {
-            by.require(Action::ManageStaff)?;
-        }
-        let mut errors = FieldErrors::new();
-        let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-            Some(raw) => errors.field("email", EmailAddress::parse(raw)),
-            None => None,
-        };
-        let email_notifications = input.email_notifications.unwrap_or(true);
-        if email_notifications && email.is_none() && input.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
-            // Asking for email without an address is allowed (nothing is sent) but almost
-            // certainly a mistake on a form; say so.
-            errors.push("email", "give an address to have notifications emailed, or turn email off");
-        }
-        errors.finish()?;
-        let mut tx = self.store().begin().await?;
-        if tx.staff_actor(staff).await?.is_none() {
-            return Err(not_found(staff.reference()));
-        }
-        let event = Event::ContactSet { staff, email, email_notifications };
-        tx.record(&by.audit(), "staff.set_contact", &staff.subject(), self.now(), &[event]).await?;
-        tx.commit().await?;
-        Ok(())
+        self.execute(by, SetContact { staff, input }).await
     }
 
     /// A member of staff's contact details (their own, or anyone's for an administrator).
     pub async fn contact(&self, by: Caller<'_>, staff: StaffId) -> Result<Contact> {
-        if !matches!(by, Caller::Staff(a) if a.staff == staff) {
-            by.require(Action::ManageStaff)?;
-        }
+        own_or_managing(&by, staff)?;
         let (email, email_notifications) =
             self.store().contact(staff).await?.ok_or_else(|| not_found(staff.reference()))?;
         Ok(Contact { email, email_notifications, inbox: true })
@@ -100,30 +77,7 @@ impl Service {
 
     /// Sets up (or changes) the webhook endpoint of a partner agency.
     pub async fn set_webhook_endpoint(&self, by: Caller<'_>, input: &WebhookInput) -> Result<()> {
-        by.require(Action::ManageDeliveries)?;
-        let mut errors = FieldErrors::new();
-        let agency = errors.field("agency", Agency::parse(&input.agency));
-        let url = errors.field("url", WebhookUrl::parse(&input.url));
-        let secret = input.secret.trim().to_string();
-        if secret.chars().count() < MIN_SECRET_CHARS {
-            errors.push("secret", format!("a signing secret has at least {MIN_SECRET_CHARS} characters"));
-        }
-        errors.finish()?;
-        let (Some(agency), Some(url)) = (agency, url) else {
-            return Err(Rejection::invalid("agency", "missing").into());
-        };
-        let mut tx = self.store().begin().await?;
-        let subject = format!("webhook:{}", agency.code());
-        tx.record(
-            &by.audit(),
-            "webhook.set",
-            &subject,
-            self.now(),
-            &[Event::WebhookEndpointSet { agency, url, secret }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.execute(by, SetWebhookEndpoint { input }).await
     }
 
     /// The partner webhook endpoints (without secrets).
@@ -149,20 +103,107 @@ impl Service {
 
     /// Sends a failed delivery again, with a fresh set of tries.
     pub async fn retry_delivery(&self, by: Caller<'_>, id: DeliveryId) -> Result<()> {
-        by.require(Action::ManageDeliveries)?;
-        let mut tx = self.store().begin().await?;
-        let d = tx.delivery(id).await?.ok_or_else(|| not_found(id.reference()))?;
+        self.execute(by, RetryDelivery { id }).await
+    }
+}
+
+/// Sets a member of staff's email address and whether they get email.
+struct SetContact<'a> {
+    staff: StaffId,
+    input: &'a ContactInput,
+}
+
+/// People see and set their own contact details; anyone's is managing staff.
+fn own_or_managing(caller: &Caller<'_>, staff: StaffId) -> Result<()> {
+    match caller {
+        Caller::Staff(a) if a.staff == staff => Ok(()),
+        _ => caller.require(Action::ManageStaff),
+    }
+}
+
+impl Command for SetContact<'_> {
+    type Output = ();
+    const ACTION: &'static str = "staff.set_contact";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        own_or_managing(caller, self.staff)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (staff, input) = (self.staff, self.input);
+        let mut errors = FieldErrors::new();
+        let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            Some(raw) => errors.field("email", EmailAddress::parse(raw)),
+            None => None,
+        };
+        let email_notifications = input.email_notifications.unwrap_or(true);
+        if email_notifications && email.is_none() && input.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
+            // Asking for email without an address is allowed (nothing is sent) but almost
+            // certainly a mistake on a form; say so.
+            errors.push("email", "give an address to have notifications emailed, or turn email off");
+        }
+        errors.finish()?;
+        if load.staff_actor(staff).await?.is_none() {
+            return Err(not_found(staff.reference()));
+        }
+        Ok(Decided::new(staff.subject(), vec![Event::ContactSet { staff, email, email_notifications }], ()))
+    }
+}
+
+/// Sets up (or changes) the webhook endpoint of a partner agency.
+struct SetWebhookEndpoint<'a> {
+    input: &'a WebhookInput,
+}
+
+impl Command for SetWebhookEndpoint<'_> {
+    type Output = ();
+    const ACTION: &'static str = "webhook.set";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ManageDeliveries)
+    }
+
+    async fn decide(self, _load: &mut Load<'_>) -> Result<Decided<()>> {
+        let input = self.input;
+        let mut errors = FieldErrors::new();
+        let agency = errors.field("agency", Agency::parse(&input.agency));
+        let url = errors.field("url", WebhookUrl::parse(&input.url));
+        let secret = input.secret.trim().to_string();
+        if secret.chars().count() < MIN_SECRET_CHARS {
+            errors.push("secret", format!("a signing secret has at least {MIN_SECRET_CHARS} characters"));
+        }
+        errors.finish()?;
+        let (Some(agency), Some(url)) = (agency, url) else {
+            return Err(Rejection::invalid("agency", "missing").into());
+        };
+        let subject = format!("webhook:{}", agency.code());
+        Ok(Decided::new(subject, vec![Event::WebhookEndpointSet { agency, url, secret }], ()))
+    }
+}
+
+/// Sends a failed delivery again, with a fresh set of tries.
+struct RetryDelivery {
+    id: DeliveryId,
+}
+
+impl Command for RetryDelivery {
+    type Output = ();
+    const ACTION: &'static str = "delivery.retry";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ManageDeliveries)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let id = self.id;
+        let d = load.delivery(id).await?.ok_or_else(|| not_found(id.reference()))?;
         if d.state != "failed" {
             return Err(Rejection::conflict("state", format!("{} is {}, not failed", id.reference(), d.state)).into());
         }
-        let by_staff = match by {
+        let by = match load.caller() {
             Caller::Staff(a) => Some(a.staff),
             Caller::System(_) => None,
         };
-        let now = self.now();
-        let event = Event::DeliveryRetried { delivery: id, by: by_staff, at: now };
-        tx.record(&by.audit(), "delivery.retry", &id.subject(), now, &[event]).await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(Decided::new(id.subject(), vec![Event::DeliveryRetried { delivery: id, by, at: load.now() }], ()))
     }
 }

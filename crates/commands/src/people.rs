@@ -1,7 +1,8 @@
 //! People: registering them and recording what is known about them.
 
-use crate::{Result, Service, audit_actor, not_found};
-use domain::authz::{Action, Actor, require};
+use crate::executor::{Command, Decided, Load};
+use crate::{Caller, Result, Service, not_found};
+use domain::authz::{Action, Actor};
 use domain::event::Event;
 use domain::ids::{AddressId, PersonId, RelationshipId};
 use domain::person::{Address, AddressInput, Name, PersonDetails, PersonInput, RelationshipKind};
@@ -29,89 +30,106 @@ pub struct RelationshipInput {
     pub kind: String,
 }
 
-impl Service {
-    /// Records a new person.
-    pub async fn register_person(&self, actor: &Actor, input: &PersonInput) -> Result<PersonId> {
-        require(actor, Action::EditPerson)?;
-        let mut errors = FieldErrors::new();
-        let details = PersonDetails::parse(input, self.today(), &mut errors);
-        errors.finish()?;
-        let details = details.ok_or_else(|| Rejection::invalid("given_name", "missing"))?;
-        let mut tx = self.store().begin().await?;
-        let person = PersonId(tx.next_id(PersonId::KIND).await?);
-        tx.record(
-            &audit_actor(actor),
-            "person.register",
-            &person.subject(),
-            self.now(),
-            &[Event::PersonRegistered { person, details }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(person)
+/// Records a new person.
+struct RegisterPerson<'a> {
+    input: &'a PersonInput,
+}
+
+impl Command for RegisterPerson<'_> {
+    type Output = PersonId;
+    const ACTION: &'static str = "person.register";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::EditPerson)
     }
 
-    /// Records another name a person is known by.
-    pub async fn add_alias(&self, actor: &Actor, person: PersonId, input: &AliasInput) -> Result<()> {
-        require(actor, Action::EditPerson)?;
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<PersonId>> {
         let mut errors = FieldErrors::new();
-        let given_name = errors.field("given_name", Name::parse(&input.given_name, "given name"));
-        let family_name = errors.field("family_name", Name::parse(&input.family_name, "family name"));
+        let details = PersonDetails::parse(self.input, load.today(), &mut errors);
+        errors.finish()?;
+        let details = details.ok_or_else(|| Rejection::invalid("given_name", "missing"))?;
+        let person = PersonId(load.next_id(PersonId::KIND).await?);
+        Ok(Decided::new(person.subject(), vec![Event::PersonRegistered { person, details }], person))
+    }
+}
+
+/// Records another name a person is known by.
+struct AddAlias<'a> {
+    person: PersonId,
+    input: &'a AliasInput,
+}
+
+impl Command for AddAlias<'_> {
+    type Output = ();
+    const ACTION: &'static str = "person.add_alias";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::EditPerson)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let person = self.person;
+        let mut errors = FieldErrors::new();
+        let given_name = errors.field("given_name", Name::parse(&self.input.given_name, "given name"));
+        let family_name = errors.field("family_name", Name::parse(&self.input.family_name, "family name"));
         errors.finish()?;
         let (Some(given_name), Some(family_name)) = (given_name, family_name) else {
             return Err(Rejection::invalid("given_name", "missing").into());
         };
-        let mut tx = self.store().begin().await?;
-        if !tx.person_exists(person).await? {
+        if !load.person_exists(person).await? {
             return Err(not_found(person.reference()));
         }
-        tx.record(
-            &audit_actor(actor),
-            "person.add_alias",
-            &person.subject(),
-            self.now(),
-            &[Event::AliasAdded { person, given_name, family_name }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(Decided::new(person.subject(), vec![Event::AliasAdded { person, given_name, family_name }], ()))
+    }
+}
+
+/// Records an address for a person.
+struct AddAddress<'a> {
+    person: PersonId,
+    input: &'a AddressInput,
+}
+
+impl Command for AddAddress<'_> {
+    type Output = AddressId;
+    const ACTION: &'static str = "person.add_address";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::EditPerson)
     }
 
-    /// Records an address for a person.
-    pub async fn add_address(&self, actor: &Actor, person: PersonId, input: &AddressInput) -> Result<AddressId> {
-        require(actor, Action::EditPerson)?;
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<AddressId>> {
+        let person = self.person;
         let mut errors = FieldErrors::new();
-        let address = Address::parse(input, &mut errors);
+        let address = Address::parse(self.input, &mut errors);
         errors.finish()?;
         let address = address.ok_or_else(|| Rejection::invalid("line", "missing"))?;
-        let mut tx = self.store().begin().await?;
-        if !tx.person_exists(person).await? {
+        if !load.person_exists(person).await? {
             return Err(not_found(person.reference()));
         }
-        let address_id = AddressId(tx.next_id(AddressId::KIND).await?);
-        tx.record(
-            &audit_actor(actor),
-            "person.add_address",
-            &person.subject(),
-            self.now(),
-            &[Event::AddressAdded { address_id, person, address }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(address_id)
+        let address_id = AddressId(load.next_id(AddressId::KIND).await?);
+        Ok(Decided::new(person.subject(), vec![Event::AddressAdded { address_id, person, address }], address_id))
+    }
+}
+
+/// Records how a person is related to another.
+struct AddRelationship<'a> {
+    person: PersonId,
+    input: &'a RelationshipInput,
+}
+
+impl Command for AddRelationship<'_> {
+    type Output = RelationshipId;
+    const ACTION: &'static str = "person.add_relationship";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::EditPerson)
     }
 
-    /// Records how a person is related to another.
-    pub async fn add_relationship(
-        &self,
-        actor: &Actor,
-        person: PersonId,
-        input: &RelationshipInput,
-    ) -> Result<RelationshipId> {
-        require(actor, Action::EditPerson)?;
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<RelationshipId>> {
+        let person = self.person;
         let mut errors = FieldErrors::new();
-        let kind = errors.field("kind", RelationshipKind::parse(&input.kind));
-        let related = match input.related {
+        let kind = errors.field("kind", RelationshipKind::parse(&self.input.kind));
+        let related = match self.input.related {
             Some(r) if r > 0 && r != person.0 => Some(PersonId(r)),
             Some(r) if r == person.0 => {
                 errors.push("related", "a person cannot be related to themselves");
@@ -126,23 +144,41 @@ impl Service {
         let (Some(kind), Some(related)) = (kind, related) else {
             return Err(Rejection::invalid("kind", "missing").into());
         };
-        let mut tx = self.store().begin().await?;
-        if !tx.person_exists(person).await? {
+        if !load.person_exists(person).await? {
             return Err(not_found(person.reference()));
         }
-        if !tx.person_exists(related).await? {
+        if !load.person_exists(related).await? {
             return Err(Rejection::invalid("related", format!("there is no person {}", related.reference())).into());
         }
-        let relationship = RelationshipId(tx.next_id(RelationshipId::KIND).await?);
-        tx.record(
-            &audit_actor(actor),
-            "person.add_relationship",
-            &person.subject(),
-            self.now(),
-            &[Event::RelationshipRecorded { relationship, person, related, kind }],
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(relationship)
+        let relationship = RelationshipId(load.next_id(RelationshipId::KIND).await?);
+        let event = Event::RelationshipRecorded { relationship, person, related, kind };
+        Ok(Decided::new(person.subject(), vec![event], relationship))
+    }
+}
+
+impl Service {
+    /// Records a new person.
+    pub async fn register_person(&self, actor: &Actor, input: &PersonInput) -> Result<PersonId> {
+        self.execute(Caller::Staff(actor), RegisterPerson { input }).await
+    }
+
+    /// Records another name a person is known by.
+    pub async fn add_alias(&self, actor: &Actor, person: PersonId, input: &AliasInput) -> Result<()> {
+        self.execute(Caller::Staff(actor), AddAlias { person, input }).await
+    }
+
+    /// Records an address for a person.
+    pub async fn add_address(&self, actor: &Actor, person: PersonId, input: &AddressInput) -> Result<AddressId> {
+        self.execute(Caller::Staff(actor), AddAddress { person, input }).await
+    }
+
+    /// Records how a person is related to another.
+    pub async fn add_relationship(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        input: &RelationshipInput,
+    ) -> Result<RelationshipId> {
+        self.execute(Caller::Staff(actor), AddRelationship { person, input }).await
     }
 }

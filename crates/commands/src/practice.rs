@@ -1,9 +1,10 @@
 //! The statutory steps of a case as commands: plans, strategy discussions, conferences,
 //! assessments, threshold decisions and new concerns. Each starts or stops timers.
 
+use crate::executor::{Command, Decided, Load};
 use crate::input::parse_moment;
-use crate::{Result, Service, audit_actor, not_found};
-use domain::authz::{Action, Actor, require};
+use crate::{Caller, Result, Service, not_found};
+use domain::authz::{Action, Actor};
 use domain::ids::{CaseId, PersonId};
 use domain::person::parse_date;
 use domain::practice::{self, Forum, Plan, ThresholdDecision, ThresholdOutcome};
@@ -98,96 +99,128 @@ fn moment(raw: &Option<String>, field: &str, now: Timestamp, errors: &mut FieldE
     }
 }
 
-impl Service {
-    async fn case_step(
-        &self,
-        actor: &Actor,
-        case: CaseId,
-        action: &str,
-        decide: impl FnOnce(
-            &domain::case::CaseState,
-            Timestamp,
-        ) -> std::result::Result<Vec<domain::event::Event>, Rejection>,
-    ) -> Result<()> {
-        require(actor, Action::ViewChildRecords)?;
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        let state = tx.case_state(case).await?.ok_or_else(|| not_found(case.reference()))?;
-        let events = decide(&state, now)?;
-        self.finish(tx, &audit_actor(actor), action, &case.subject(), now, &events).await?;
-        Ok(())
+/// A statutory step on a case, as the trail names it.
+enum Step<'a> {
+    Plan(&'a PlanInput),
+    Strategy(&'a StrategyDiscussionInput),
+    Icpc(&'a WhenInput),
+    Review(&'a WhenInput),
+}
+
+/// Records a statutory step on a case: a plan starting, a strategy discussion, a
+/// conference.
+struct CaseStep<'a> {
+    case: CaseId,
+    step: Step<'a>,
+}
+
+impl Command for CaseStep<'_> {
+    type Output = ();
+    const ACTION: &'static str = "case.step";
+
+    fn action(&self) -> String {
+        match self.step {
+            Step::Plan(_) => "case.start_plan",
+            Step::Strategy(_) => "case.strategy_discussion",
+            Step::Icpc(_) => "case.icpc",
+            Step::Review(_) => "case.review_conference",
+        }
+        .to_string()
     }
 
-    /// Starts a plan on a case (a manager).
-    pub async fn start_plan(&self, actor: &Actor, case: CaseId, input: &PlanInput) -> Result<()> {
-        let now = self.now();
-        let mut errors = FieldErrors::new();
-        let plan = errors.field("plan", Plan::parse(&input.plan));
-        let category: Option<Category> = match input.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(c) => errors.field("category", Category::parse(c)),
-            None => None,
-        };
-        let at = moment(&input.at, "at", now, &mut errors);
-        errors.finish()?;
-        let (Some(plan), Some(at)) = (plan, at) else { return Err(Rejection::invalid("plan", "missing").into()) };
-        self.case_step(actor, case, "case.start_plan", |c, _| practice::start_plan(c, plan, category, actor, at)).await
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ViewChildRecords)
     }
 
-    /// Records a strategy discussion (a manager); with s47 it starts the ICPC clock.
-    pub async fn strategy_discussion(
-        &self,
-        actor: &Actor,
-        case: CaseId,
-        input: &StrategyDiscussionInput,
-    ) -> Result<()> {
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, now) = (load.actor()?, load.now());
         let mut errors = FieldErrors::new();
-        let at = moment(&input.at, "at", self.now(), &mut errors);
+        // Each step's fields are checked before the case is read.
+        let step: Box<dyn FnOnce(&domain::case::CaseState) -> std::result::Result<_, Rejection> + Send> =
+            match self.step {
+                Step::Plan(input) => {
+                    let plan = errors.field("plan", Plan::parse(&input.plan));
+                    let category: Option<Category> =
+                        match input.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                            Some(c) => errors.field("category", Category::parse(c)),
+                            None => None,
+                        };
+                    let at = moment(&input.at, "at", now, &mut errors);
+                    errors.finish()?;
+                    let (Some(plan), Some(at)) = (plan, at) else {
+                        return Err(Rejection::invalid("plan", "missing").into());
+                    };
+                    Box::new(move |c| practice::start_plan(c, plan, category, actor, at))
+                }
+                Step::Strategy(input) => {
+                    let at = moment(&input.at, "at", now, &mut errors);
+                    errors.finish()?;
+                    let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+                    let s47 = input.s47;
+                    Box::new(move |c| practice::strategy_discussion(c, s47, actor, at))
+                }
+                Step::Icpc(input) => {
+                    let at = moment(&input.at, "at", now, &mut errors);
+                    errors.finish()?;
+                    let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+                    Box::new(move |c| practice::icpc(c, actor, at))
+                }
+                Step::Review(input) => {
+                    let at = moment(&input.at, "at", now, &mut errors);
+                    errors.finish()?;
+                    let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+                    Box::new(move |c| practice::review_conference(c, actor, at))
+                }
+            };
+        let case = self.case;
+        let state = load.case_state(case).await?.ok_or_else(|| not_found(case.reference()))?;
+        Ok(Decided::new(case.subject(), step(&state)?, ()))
+    }
+}
+
+/// Completes the assessment (the allocated worker or a manager).
+struct CompleteAssessment<'a> {
+    case: CaseId,
+    input: &'a WhenInput,
+}
+
+impl Command for CompleteAssessment<'_> {
+    type Output = ();
+    const ACTION: &'static str = "case.complete_assessment";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ViewChildRecords)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (actor, case) = (load.actor()?, self.case);
+        let mut errors = FieldErrors::new();
+        let at = moment(&self.input.at, "at", load.now(), &mut errors);
         errors.finish()?;
         let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
-        self.case_step(actor, case, "case.strategy_discussion", |c, _| {
-            practice::strategy_discussion(c, input.s47, actor, at)
-        })
-        .await
-    }
-
-    /// Records the initial child protection conference (a manager).
-    pub async fn icpc(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
-        let mut errors = FieldErrors::new();
-        let at = moment(&input.at, "at", self.now(), &mut errors);
-        errors.finish()?;
-        let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
-        self.case_step(actor, case, "case.icpc", |c, _| practice::icpc(c, actor, at)).await
-    }
-
-    /// Records a review child protection conference (a manager).
-    pub async fn review_conference(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
-        let mut errors = FieldErrors::new();
-        let at = moment(&input.at, "at", self.now(), &mut errors);
-        errors.finish()?;
-        let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
-        self.case_step(actor, case, "case.review_conference", |c, _| practice::review_conference(c, actor, at)).await
-    }
-
-    /// Completes the assessment (the allocated worker or a manager).
-    pub async fn complete_assessment(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
-        require(actor, Action::ViewChildRecords)?;
-        let now = self.now();
-        let mut errors = FieldErrors::new();
-        let at = moment(&input.at, "at", now, &mut errors);
-        errors.finish()?;
-        let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
-        let mut tx = self.store().begin().await?;
-        let state = tx.case_state(case).await?.ok_or_else(|| not_found(case.reference()))?;
-        let done = tx.case_times(state.child).await?.is_some_and(|t| t.assessment_completed_at.is_some());
+        let state = load.case_state(case).await?.ok_or_else(|| not_found(case.reference()))?;
+        let done = load.case_times(state.child).await?.is_some_and(|t| t.assessment_completed_at.is_some());
         let events = practice::complete_assessment(&state, done, actor, at)?;
-        self.finish(tx, &audit_actor(actor), "case.complete_assessment", &case.subject(), now, &events).await?;
-        Ok(())
+        Ok(Decided::new(case.subject(), events, ()))
+    }
+}
+
+/// Records a threshold decision about a child (a manager).
+struct RecordThresholdDecision<'a> {
+    child: PersonId,
+    input: &'a ThresholdInput,
+}
+
+impl Command for RecordThresholdDecision<'_> {
+    type Output = i64;
+    const ACTION: &'static str = "person.threshold_decision";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ViewChildRecords)
     }
 
-    /// Records a threshold decision about a child (a manager); the decision's id.
-    pub async fn threshold_decision(&self, actor: &Actor, child: PersonId, input: &ThresholdInput) -> Result<i64> {
-        require(actor, Action::ViewChildRecords)?;
-        let now = self.now();
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<i64>> {
+        let (actor, child, input) = (load.actor()?, self.child, self.input);
         let mut errors = FieldErrors::new();
         let forum = errors.field("forum", Forum::parse(&input.forum));
         let outcome = errors.field("outcome", ThresholdOutcome::parse(&input.outcome));
@@ -200,37 +233,88 @@ impl Service {
         let (Some(forum), Some(outcome), Some(reason)) = (forum, outcome, reason) else {
             return Err(Rejection::invalid("forum", "missing").into());
         };
-        let mut tx = self.store().begin().await?;
-        if !tx.person_exists(child).await? {
+        if !load.person_exists(child).await? {
             return Err(not_found(child.reference()));
         }
-        let id = tx.next_id("threshold_decision").await?;
+        let id = load.next_id("threshold_decision").await?;
         let d = ThresholdDecision { forum, outcome, reason, cooperation_noted: input.cooperation_noted, review_by };
-        let events = practice::threshold_decision(child, id, d, actor, now, self.today())?;
-        self.finish(tx, &audit_actor(actor), "person.threshold_decision", &child.subject(), now, &events).await?;
-        Ok(id)
+        let events = practice::threshold_decision(child, id, d, actor, load.now(), load.today())?;
+        Ok(Decided::new(child.subject(), events, id))
+    }
+}
+
+/// Records a new concern about a known child (practice staff and partners).
+struct RecordConcern<'a> {
+    child: PersonId,
+    input: &'a ConcernInput,
+}
+
+impl Command for RecordConcern<'_> {
+    type Output = i64;
+    const ACTION: &'static str = "person.record_concern";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::CreateReferral)
     }
 
-    /// Records a new concern about a known child (practice staff and partners).
-    pub async fn record_concern(&self, actor: &Actor, child: PersonId, input: &ConcernInput) -> Result<i64> {
-        require(actor, Action::CreateReferral)?;
-        let now = self.now();
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<i64>> {
+        let (actor, child, input) = (load.actor()?, self.child, self.input);
         let mut errors = FieldErrors::new();
         let source = errors.field("source", ReferralSource::parse(&input.source));
         let text = errors.field("concern", ConcernText::parse(&input.concern));
         let categories = errors.field("categories", parse_categories(&input.categories));
-        let at = moment(&input.received_at, "received_at", now, &mut errors);
+        let at = moment(&input.received_at, "received_at", load.now(), &mut errors);
         errors.finish()?;
         let (Some(source), Some(text), Some(categories), Some(at)) = (source, text, categories, at) else {
             return Err(Rejection::invalid("concern", "missing").into());
         };
-        let mut tx = self.store().begin().await?;
-        if !tx.person_exists(child).await? {
+        if !load.person_exists(child).await? {
             return Err(not_found(child.reference()));
         }
-        let id = tx.next_id("concern").await?;
+        let id = load.next_id("concern").await?;
         let events = practice::concern(child, id, source, text, categories, actor, at)?;
-        self.finish(tx, &audit_actor(actor), "person.record_concern", &child.subject(), now, &events).await?;
-        Ok(id)
+        Ok(Decided::new(child.subject(), events, id))
+    }
+}
+
+impl Service {
+    /// Starts a plan on a case (a manager).
+    pub async fn start_plan(&self, actor: &Actor, case: CaseId, input: &PlanInput) -> Result<()> {
+        self.execute(Caller::Staff(actor), CaseStep { case, step: Step::Plan(input) }).await
+    }
+
+    /// Records a strategy discussion (a manager); with s47 it starts the ICPC clock.
+    pub async fn strategy_discussion(
+        &self,
+        actor: &Actor,
+        case: CaseId,
+        input: &StrategyDiscussionInput,
+    ) -> Result<()> {
+        self.execute(Caller::Staff(actor), CaseStep { case, step: Step::Strategy(input) }).await
+    }
+
+    /// Records the initial child protection conference (a manager).
+    pub async fn icpc(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
+        self.execute(Caller::Staff(actor), CaseStep { case, step: Step::Icpc(input) }).await
+    }
+
+    /// Records a review child protection conference (a manager).
+    pub async fn review_conference(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
+        self.execute(Caller::Staff(actor), CaseStep { case, step: Step::Review(input) }).await
+    }
+
+    /// Completes the assessment (the allocated worker or a manager).
+    pub async fn complete_assessment(&self, actor: &Actor, case: CaseId, input: &WhenInput) -> Result<()> {
+        self.execute(Caller::Staff(actor), CompleteAssessment { case, input }).await
+    }
+
+    /// Records a threshold decision about a child (a manager); the decision's id.
+    pub async fn threshold_decision(&self, actor: &Actor, child: PersonId, input: &ThresholdInput) -> Result<i64> {
+        self.execute(Caller::Staff(actor), RecordThresholdDecision { child, input }).await
+    }
+
+    /// Records a new concern about a known child (practice staff and partners).
+    pub async fn record_concern(&self, actor: &Actor, child: PersonId, input: &ConcernInput) -> Result<i64> {
+        self.execute(Caller::Staff(actor), RecordConcern { child, input }).await
     }
 }

@@ -4,6 +4,7 @@
 //! The query that reads the data checks the reader's role first; only a read that was
 //! allowed is recorded, and the data is shown only once its entry is committed.
 
+use crate::executor::{Command, Decided, Load};
 use crate::{Caller, CommandError, Result, Service, not_found};
 use domain::Rejection;
 use domain::authz::{Action, Actor, require};
@@ -31,14 +32,12 @@ impl Service {
                 return Err(Rejection::invalid("event", format!("{} is not a read", other.name())).into());
             }
         };
-        let now = self.now();
-        let mut tx = self.store().begin().await?;
-        tx.record(&caller.audit(), action, subject, now, &[event]).await?;
-        let seq = tx.commit().await?.ok_or(CommandError::Store(store::StoreError::Corrupt {
+        let read = RecordRead { action, subject, event };
+        let (_, seq) = self.execute_entry(caller, read).await?;
+        seq.ok_or(CommandError::Store(store::StoreError::Corrupt {
             table: "audit_log",
             detail: "a read committed without its audit entry".into(),
-        }))?;
-        Ok(seq)
+        }))
     }
 
     /// Every read of and change to a person's record, newest first (managers and
@@ -55,6 +54,31 @@ impl Service {
     pub async fn recent_reads(&self, actor: &Actor, limit: i64) -> Result<Vec<(PersonId, AccessEntry)>> {
         require(actor, Action::ViewRecordAccess)?;
         Ok(access::recent_reads(self.store(), limit.clamp(1, 500)).await?)
+    }
+}
+
+/// One read, recorded: its only trace is its entry on the trail.
+struct RecordRead<'a> {
+    action: &'static str,
+    subject: &'a str,
+    event: Event,
+}
+
+impl Command for RecordRead<'_> {
+    type Output = ();
+    const ACTION: &'static str = "read";
+
+    fn action(&self) -> String {
+        self.action.to_string()
+    }
+
+    fn authorise(&self, _caller: &Caller<'_>) -> Result<()> {
+        // The read itself was authorised by the query that made it.
+        Ok(())
+    }
+
+    async fn decide(self, _load: &mut Load<'_>) -> Result<Decided<()>> {
+        Ok(Decided::new(self.subject, vec![self.event], ()))
     }
 }
 

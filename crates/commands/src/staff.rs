@@ -1,5 +1,6 @@
 //! Teams and staff accounts.
 
+use crate::executor::{Command, Decided, Load};
 use crate::{Caller, CommandError, Result, Service, auth, not_found};
 use domain::authz::Action;
 use domain::event::Event;
@@ -78,33 +79,52 @@ pub struct QualificationInput {
     pub qualified_on: String,
 }
 
-impl Service {
-    /// Creates a team.
-    pub async fn create_team(&self, by: Caller<'_>, input: &TeamInput) -> Result<TeamId> {
-        by.require(Action::ManageTeams)?;
-        let name = Label::parse(&input.name).map_err(|e| Rejection::invalid("name", e))?;
-        let mut tx = self.store().begin().await?;
-        if tx.team_name_taken(name.as_str()).await? {
-            return Err(Rejection::conflict("name", format!("there is already a team called {name}")).into());
-        }
-        let team = TeamId(tx.next_id(TeamId::KIND).await?);
-        tx.record(&by.audit(), "team.create", &team.subject(), self.now(), &[Event::TeamCreated { team, name }])
-            .await?;
-        tx.commit().await?;
-        Ok(team)
+/// Creates a team.
+struct CreateTeam<'a> {
+    input: &'a TeamInput,
+}
+
+impl Command for CreateTeam<'_> {
+    type Output = TeamId;
+    const ACTION: &'static str = "team.create";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ManageTeams)
     }
 
-    /// Sets who manages a team at each level of escalation.
-    pub async fn set_team_leadership(&self, by: Caller<'_>, team: TeamId, input: &LeadershipInput) -> Result<()> {
-        by.require(Action::ManageTeams)?;
-        let mut tx = self.store().begin().await?;
-        if !tx.team_exists(team).await? {
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<TeamId>> {
+        let name = Label::parse(&self.input.name).map_err(|e| Rejection::invalid("name", e))?;
+        if load.team_name_taken(name.as_str()).await? {
+            return Err(Rejection::conflict("name", format!("there is already a team called {name}")).into());
+        }
+        let team = TeamId(load.next_id(TeamId::KIND).await?);
+        Ok(Decided::new(team.subject(), vec![Event::TeamCreated { team, name }], team))
+    }
+}
+
+/// Sets who manages a team at each level of escalation.
+struct SetTeamLeadership<'a> {
+    team: TeamId,
+    input: &'a LeadershipInput,
+}
+
+impl Command for SetTeamLeadership<'_> {
+    type Output = ();
+    const ACTION: &'static str = "team.set_leadership";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ManageTeams)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (team, input) = (self.team, self.input);
+        if !load.team_exists(team).await? {
             return Err(not_found(team.reference()));
         }
         let mut errors = FieldErrors::new();
         let mut check = async |field: &str, id: Option<i64>, roles: &[Role]| -> Result<Option<StaffId>> {
             let Some(id) = id else { return Ok(None) };
-            match tx.staff_actor(StaffId(id)).await? {
+            match load.staff_actor(StaffId(id)).await? {
                 Some(a) if roles.contains(&a.role) => Ok(Some(a.staff)),
                 Some(a) => {
                     errors.push(field, format!("{} is a {}", a.login, a.role.label().to_lowercase()));
@@ -122,13 +142,174 @@ impl Service {
         let hos = check("head_of_service", input.head_of_service, &managers[2..]).await?;
         errors.finish()?;
         let event = Event::TeamLeadershipSet { team, team_manager: tm, service_manager: sm, head_of_service: hos };
-        tx.record(&by.audit(), "team.set_leadership", &team.subject(), self.now(), &[event]).await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(Decided::new(team.subject(), vec![event], ()))
+    }
+}
+
+/// A new account's details, checked, with the password already hashed.
+struct NewStaff {
+    login: Login,
+    name: FreeName,
+    role: Role,
+    agency: Option<Agency>,
+    team: Option<TeamId>,
+    fte: Fte,
+    deputy: Option<StaffId>,
+    qualified_on: Option<jiff::civil::Date>,
+    password_hash: Option<String>,
+}
+
+/// Gives a member of staff an account.
+struct AddStaff {
+    new: NewStaff,
+}
+
+impl Command for AddStaff {
+    type Output = StaffId;
+    const ACTION: &'static str = "staff.add";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ManageStaff)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<StaffId>> {
+        let NewStaff { login, name, role, agency, team, fte, deputy, qualified_on, password_hash } = self.new;
+        if load.login_taken(login.as_str()).await? {
+            return Err(Rejection::conflict("login", format!("the login {login} is taken")).into());
+        }
+        if let Some(t) = team
+            && !load.team_exists(t).await?
+        {
+            return Err(Rejection::invalid("team", format!("there is no team {t}")).into());
+        }
+        if let Some(d) = deputy
+            && load.staff_actor(d).await?.is_none()
+        {
+            return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
+        }
+        let staff = StaffId(load.next_id(StaffId::KIND).await?);
+        let mut events = vec![Event::StaffAdded { staff, login, name, role, agency, team, fte, deputy, password_hash }];
+        if let Some(qualified_on) = qualified_on {
+            events.push(Event::QualificationRecorded { staff, qualified_on });
+        }
+        Ok(Decided::new(staff.subject(), events, staff))
+    }
+}
+
+/// Sets who covers for a member of staff when they are away (or nobody).
+struct SetDeputy {
+    staff: StaffId,
+    deputy: Option<StaffId>,
+}
+
+impl Command for SetDeputy {
+    type Output = ();
+    const ACTION: &'static str = "staff.set_deputy";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ManageStaff)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let (staff, deputy) = (self.staff, self.deputy);
+        if deputy == Some(staff) {
+            return Err(Rejection::invalid("deputy", "a person cannot be their own deputy").into());
+        }
+        if load.staff_actor(staff).await?.is_none() {
+            return Err(not_found(staff.reference()));
+        }
+        if let Some(d) = deputy
+            && load.staff_actor(d).await?.is_none()
+        {
+            return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
+        }
+        Ok(Decided::new(staff.subject(), vec![Event::DeputySet { staff, deputy }], ()))
+    }
+}
+
+/// Records when a social worker qualified.
+struct SetQualification<'a> {
+    staff: StaffId,
+    input: &'a QualificationInput,
+}
+
+impl Command for SetQualification<'_> {
+    type Output = ();
+    const ACTION: &'static str = "staff.set_qualification";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        caller.require(Action::ManageStaff)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let staff = self.staff;
+        let qualified_on = parse_qualified_on(self.input.qualified_on.trim(), load.today())
+            .map_err(|e| Rejection::invalid("qualified_on", e))?;
+        match load.staff_actor(staff).await? {
+            Some(a) if a.role.is_practitioner() => {}
+            Some(a) => {
+                return Err(Rejection::invalid("qualified_on", format!("{} does not hold cases", a.login)).into());
+            }
+            None => return Err(not_found(staff.reference())),
+        }
+        Ok(Decided::new(staff.subject(), vec![Event::QualificationRecorded { staff, qualified_on }], ()))
+    }
+}
+
+/// Sets a new password (ending the person's sessions).
+struct SetPassword {
+    staff: StaffId,
+    password_hash: String,
+}
+
+/// People set their own password; setting anyone else's is managing staff.
+fn may_set_password(caller: &Caller<'_>, staff: StaffId) -> Result<()> {
+    match caller {
+        Caller::Staff(a) if a.staff == staff => Ok(()),
+        _ => caller.require(Action::ManageStaff),
+    }
+}
+
+impl Command for SetPassword {
+    type Output = ();
+    const ACTION: &'static str = "staff.set_password";
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        may_set_password(caller, self.staff)
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let staff = self.staff;
+        if load.staff_actor(staff).await?.is_none() {
+            return Err(not_found(staff.reference()));
+        }
+        let event = Event::PasswordSet { staff, password_hash: self.password_hash };
+        Ok(Decided::new(staff.subject(), vec![event], ()))
+    }
+}
+
+/// Hashes a password off the async threads (argon2 takes tens of milliseconds).
+async fn hash_off_thread(password: NewPassword) -> Result<String> {
+    tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|e| CommandError::Rejected(Rejection::invalid("password", e.to_string())))?
+}
+
+impl Service {
+    /// Creates a team.
+    pub async fn create_team(&self, by: Caller<'_>, input: &TeamInput) -> Result<TeamId> {
+        self.execute(by, CreateTeam { input }).await
+    }
+
+    /// Sets who manages a team at each level of escalation.
+    pub async fn set_team_leadership(&self, by: Caller<'_>, team: TeamId, input: &LeadershipInput) -> Result<()> {
+        self.execute(by, SetTeamLeadership { team, input }).await
     }
 
     /// Gives a member of staff an account.
     pub async fn add_staff(&self, by: Caller<'_>, input: &StaffInput) -> Result<StaffId> {
+        // Checked before the password is hashed: hashing is costly, and the refusal must
+        // not wait on it.
         by.require(Action::ManageStaff)?;
         let mut errors = FieldErrors::new();
         let login = errors.field("login", Login::parse(&input.login));
@@ -165,96 +346,31 @@ impl Service {
         else {
             return Err(Rejection::invalid("login", "missing").into());
         };
-        let hash = match password {
-            Some(p) => Some(
-                tokio::task::spawn_blocking(move || auth::hash_password(&p))
-                    .await
-                    .map_err(|e| CommandError::Rejected(Rejection::invalid("password", e.to_string())))??,
-            ),
+        let password_hash = match password {
+            Some(p) => Some(hash_off_thread(p).await?),
             None => None,
         };
-        let mut tx = self.store().begin().await?;
-        if tx.login_taken(login.as_str()).await? {
-            return Err(Rejection::conflict("login", format!("the login {login} is taken")).into());
-        }
-        if let Some(t) = team
-            && !tx.team_exists(t).await?
-        {
-            return Err(Rejection::invalid("team", format!("there is no team {t}")).into());
-        }
         let deputy = input.deputy.filter(|d| *d > 0).map(StaffId);
-        if let Some(d) = deputy
-            && tx.staff_actor(d).await?.is_none()
-        {
-            return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
-        }
-        let staff = StaffId(tx.next_id(StaffId::KIND).await?);
-        let mut events =
-            vec![Event::StaffAdded { staff, login, name, role, agency, team, fte, deputy, password_hash: hash }];
-        if let Some(qualified_on) = qualified_on {
-            events.push(Event::QualificationRecorded { staff, qualified_on });
-        }
-        tx.record(&by.audit(), "staff.add", &staff.subject(), self.now(), &events).await?;
-        tx.commit().await?;
-        Ok(staff)
+        let new = NewStaff { login, name, role, agency, team, fte, deputy, qualified_on, password_hash };
+        self.execute(by, AddStaff { new }).await
     }
 
     /// Sets who covers for a member of staff when they are away (or nobody).
     pub async fn set_deputy(&self, by: Caller<'_>, staff: StaffId, deputy: Option<StaffId>) -> Result<()> {
-        by.require(Action::ManageStaff)?;
-        if deputy == Some(staff) {
-            return Err(Rejection::invalid("deputy", "a person cannot be their own deputy").into());
-        }
-        let mut tx = self.store().begin().await?;
-        if tx.staff_actor(staff).await?.is_none() {
-            return Err(not_found(staff.reference()));
-        }
-        if let Some(d) = deputy
-            && tx.staff_actor(d).await?.is_none()
-        {
-            return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
-        }
-        tx.record(&by.audit(), "staff.set_deputy", &staff.subject(), self.now(), &[Event::DeputySet { staff, deputy }])
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.execute(by, SetDeputy { staff, deputy }).await
     }
 
     /// Records when a social worker qualified.
     pub async fn set_qualification(&self, by: Caller<'_>, staff: StaffId, input: &QualificationInput) -> Result<()> {
-        by.require(Action::ManageStaff)?;
-        let qualified_on = parse_qualified_on(input.qualified_on.trim(), self.today())
-            .map_err(|e| Rejection::invalid("qualified_on", e))?;
-        let mut tx = self.store().begin().await?;
-        match tx.staff_actor(staff).await? {
-            Some(a) if a.role.is_practitioner() => {}
-            Some(a) => {
-                return Err(Rejection::invalid("qualified_on", format!("{} does not hold cases", a.login)).into());
-            }
-            None => return Err(not_found(staff.reference())),
-        }
-        let event = Event::QualificationRecorded { staff, qualified_on };
-        tx.record(&by.audit(), "staff.set_qualification", &staff.subject(), self.now(), &[event]).await?;
-        tx.commit().await?;
-        Ok(())
+        self.execute(by, SetQualification { staff, input }).await
     }
 
     /// Sets a new password (ending the person's sessions).
     pub async fn set_password(&self, by: Caller<'_>, staff: StaffId, password: &str) -> Result<()> {
-        if !matches!(by, Caller::Staff(a) if a.staff == staff) {
-            by.require(Action::ManageStaff)?;
-        }
+        // Checked before the password is hashed, as for a new account.
+        may_set_password(&by, staff)?;
         let password = NewPassword::parse(password).map_err(|e| Rejection::invalid("password", e))?;
-        let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-            .await
-            .map_err(|e| CommandError::Rejected(Rejection::invalid("password", e.to_string())))??;
-        let mut tx = self.store().begin().await?;
-        if tx.staff_actor(staff).await?.is_none() {
-            return Err(not_found(staff.reference()));
-        }
-        let event = Event::PasswordSet { staff, password_hash: hash };
-        tx.record(&by.audit(), "staff.set_password", &staff.subject(), self.now(), &[event]).await?;
-        tx.commit().await?;
-        Ok(())
+        let password_hash = hash_off_thread(password).await?;
+        self.execute(by, SetPassword { staff, password_hash }).await
     }
 }

@@ -5,14 +5,14 @@
 //! an escalation is never raised twice and never lost. On PostgreSQL timers are claimed
 //! with `FOR UPDATE SKIP LOCKED`, so any number of `serve` processes share the work.
 
-use crate::{CommandError, Result, Service};
-use domain::escalation::{self, Ctx, EscalationId, Subject, Trigger};
+use crate::executor::{Batch, Command, Decided, Load};
+use crate::{Caller, CommandError, Result, Service};
+use domain::escalation::{self, Ctx, EscalationId, Subject};
 use domain::event::Event;
 use domain::ids::{PersonId, ReferralId};
-use domain::practice::ThresholdOutcome;
 use domain::timer::TimerKind;
 use jiff::Timestamp;
-use store::{AuditActor, DueTimer, Preload, Tx};
+use store::{DueTimer, Preload};
 
 /// How many timers one transaction fires at most, unless configured otherwise: large
 /// enough that a burst costs few statements, small enough that a transaction stays short.
@@ -91,6 +91,65 @@ fn preload(due: &[DueTimer]) -> Preload {
     p
 }
 
+/// Fires one claimed (and marked) timer: a deadline passing (the rules decide whether its
+/// condition still calls for an escalation), an escalation's own timer (climb, remind),
+/// or a flag's window closing.
+struct FireTimer<'t> {
+    timer: &'t DueTimer,
+}
+
+impl Command for FireTimer<'_> {
+    type Output = ();
+    const ACTION: &'static str = "timer";
+    // A timer that finds nothing to do leaves no entry on the trail.
+    const RECORDED_WHEN_EMPTY: bool = false;
+
+    fn action(&self) -> String {
+        format!("timer.{}", self.timer.kind.code())
+    }
+
+    fn authorise(&self, caller: &Caller<'_>) -> Result<()> {
+        match caller {
+            Caller::System(_) => Ok(()),
+            Caller::Staff(_) => {
+                Err(domain::Rejection::Forbidden("timers are fired by the sweeper, not by people".into()).into())
+            }
+        }
+    }
+
+    async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
+        let t = self.timer;
+        let mut events = vec![];
+        let mut timers = vec![];
+        if t.kind.is_deadline() {
+            // What follows (an escalation, if the condition still holds) is for the rules.
+            events.push(Event::DeadlinePassed { kind: t.kind, subject: t.subject.clone(), due_at: t.due_at });
+        }
+        match t.kind {
+            TimerKind::FlagWindow => {
+                if let Some(child) = person(&t.subject) {
+                    (events, timers) = load.flag_changes(child).await?;
+                }
+            }
+            TimerKind::EscalationAck | TimerKind::EscalationResolve | TimerKind::EscalationReminder => {
+                let id = t.subject.strip_prefix("escalation:").and_then(|s| s.parse().ok()).map(EscalationId);
+                if let Some(esc) = match id {
+                    Some(id) => load.escalation(id).await?,
+                    None => None,
+                } {
+                    let (_, routing) = load.routing_for(esc.subject, esc.team).await?;
+                    let policy = load.policy().await?;
+                    let ctx = Ctx { policy: &policy, calendar: load.calendar(), now: load.now() };
+                    let out = escalation::on_timer(&ctx, &esc, t.kind, t.token, &routing);
+                    (events, timers) = (out.events, out.timers);
+                }
+            }
+            _ => {}
+        }
+        Ok(Decided::new(t.subject.clone(), events, ()).with_timers(timers))
+    }
+}
+
 impl Service {
     /// Fires every timer due at or before the clock's now, in batches, until none is left.
     pub async fn sweep(&self) -> Result<Sweep> {
@@ -113,46 +172,39 @@ impl Service {
         if store::query::next_timer_due(self.store()).await?.is_none_or(|due| due > now) {
             return Ok(Sweep::default());
         }
-        let mut tx = self.store().begin().await?;
-        let due = tx.claim_due_timers(now, limit).await?;
-        if due.is_empty() {
-            return Ok(Sweep::default());
-        }
-        // Rows are written at commit, so a bad timer may show itself only there.
-        let batch = self.fire_all(&mut tx, &due, now).await;
-        let committed = match batch {
-            Ok(()) => tx.commit().await.map(|_| ()).map_err(CommandError::from),
-            Err(e) => {
-                drop(tx);
-                Err(e)
-            }
+        let mut batch = self.batch().await?;
+        let claimed = batch.bookkeeping().claim_due_timers(now, limit).await.map_err(CommandError::from);
+        let due = match claimed {
+            Ok(due) if !due.is_empty() => due,
+            other => return batch.finish(other.map(|_| Sweep::default())).await,
         };
-        match committed {
+        // Rows are written at commit, so a bad timer may show itself only there.
+        let fired = self.fire_all(&mut batch, &due, now).await;
+        match batch.finish(fired).await {
             Ok(()) => return Ok(Sweep { fired: due.len(), failed: 0 }),
             Err(e) => tracing::warn!(error = %e, timers = due.len(), "a batch of timers failed; retrying one by one"),
         }
         let mut sweep = Sweep::default();
         for t in &due {
-            let mut tx = self.store().begin().await?;
+            let mut batch = self.batch().await?;
             // Re-claim: another process may have fired it meanwhile.
-            let still_due = tx.claim_due_timers(now, limit).await?.into_iter().any(|d| d.id == t.id);
+            let claimed = batch.bookkeeping().claim_due_timers(now, limit).await.map_err(CommandError::from);
+            let still_due = match claimed {
+                Ok(d) => d.into_iter().any(|d| d.id == t.id),
+                Err(e) => return batch.finish(Err(e)).await,
+            };
             if !still_due {
+                batch.finish(Ok(())).await?;
                 continue;
             }
-            let fired = match self.fire_all(&mut tx, std::slice::from_ref(t), now).await {
-                Ok(()) => tx.commit().await.map(|_| ()).map_err(CommandError::from),
-                Err(e) => {
-                    drop(tx);
-                    Err(e)
-                }
-            };
-            match fired {
+            let fired = self.fire_all(&mut batch, std::slice::from_ref(t), now).await;
+            match batch.finish(fired).await {
                 Ok(()) => sweep.fired += 1,
                 Err(e) => {
                     tracing::error!(timer = t.id, kind = t.kind.code(), subject = %t.subject, error = %e, "timer failed; set aside");
-                    let mut tx = self.store().begin().await?;
-                    tx.set_timer_failed(t.id, now).await?;
-                    tx.commit().await?;
+                    let mut batch = self.batch().await?;
+                    let set_aside = batch.bookkeeping().set_timer_failed(t.id, now).await.map_err(CommandError::from);
+                    batch.finish(set_aside).await?;
                     sweep.failed += 1;
                 }
             }
@@ -160,149 +212,17 @@ impl Service {
         Ok(sweep)
     }
 
-    /// Marks claimed timers fired and fires each inside `tx`, loading first what they read.
-    async fn fire_all(&self, tx: &mut Tx, due: &[DueTimer], now: Timestamp) -> Result<()> {
-        tx.mark_fired(due, now).await?;
-        tx.preload(&preload(due)).await?;
+    /// Marks claimed timers fired and fires each in the batch, loading first what they read.
+    async fn fire_all(&self, batch: &mut Batch<'_>, due: &[DueTimer], now: Timestamp) -> Result<()> {
+        batch.bookkeeping().mark_fired(due, now).await?;
+        batch.reads().preload(&preload(due)).await?;
         // A batch takes its escalation ids in one statement (PostgreSQL), one for each
         // deadline that may raise an escalation.
         if due.len() > 1 {
-            tx.reserve_escalation_ids(due.iter().filter(|t| raises(t.kind)).count()).await?;
+            batch.reads().reserve_escalation_ids(due.iter().filter(|t| raises(t.kind)).count()).await?;
         }
-        for t in due {
-            self.fire(tx, t, now).await?;
-        }
-        Ok(())
-    }
-
-    /// Fires one claimed (and marked) timer inside `tx`: decides what follows, and
-    /// records one audit entry when anything happened.
-    async fn fire(&self, tx: &mut Tx, t: &DueTimer, now: Timestamp) -> Result<()> {
-        let policy = self.policy_in(tx).await?;
-        let ctx = Ctx { policy: &policy, calendar: self.calendar(), now };
-        if t.kind.is_deadline() {
-            tx.apply(&[Event::DeadlinePassed { kind: t.kind, subject: t.subject.clone(), due_at: t.due_at }], now)
-                .await?;
-        }
-        let cal = self.calendar();
-        let when = |at: Timestamp| cal.local_datetime(at).strftime("%-d %b %Y %H:%M").to_string();
-        match t.kind {
-            TimerKind::ReferralDecisionDue => {
-                let id = t.subject.strip_prefix("referral:").and_then(|s| s.parse().ok()).map(ReferralId);
-                if let Some(r) = match id {
-                    Some(id) => tx.referral_state(id).await?,
-                    None => None,
-                } && r.decision.is_none()
-                {
-                    let detail = format!("{} received {} has no decision", r.id.reference(), when(r.received_at));
-                    self.raise_or_repeat(
-                        tx,
-                        &ctx,
-                        Trigger::ReferralDecisionOverdue,
-                        Subject::Referral(r.id),
-                        Some(r.team),
-                        None,
-                        detail,
-                    )
-                    .await?;
-                }
-            }
-            TimerKind::VisitDue => {
-                if let Some(child) = person(&t.subject) {
-                    let detail = format!("No visit has seen the child since the visit due {}", when(t.due_at));
-                    if tx.case_times(child).await?.is_some() {
-                        self.raise_or_repeat(
-                            tx,
-                            &ctx,
-                            Trigger::VisitOverdue,
-                            Subject::Child(child),
-                            None,
-                            None,
-                            detail,
-                        )
-                        .await?;
-                    }
-                }
-            }
-            TimerKind::AssessmentDue => {
-                if let Some(child) = person(&t.subject)
-                    && tx.case_times(child).await?.is_some_and(|c| c.assessment_completed_at.is_none())
-                {
-                    let detail = format!("The assessment was due by {}", when(t.due_at));
-                    self.raise_or_repeat(
-                        tx,
-                        &ctx,
-                        Trigger::AssessmentOverdue,
-                        Subject::Child(child),
-                        None,
-                        None,
-                        detail,
-                    )
-                    .await?;
-                }
-            }
-            TimerKind::IcpcDue => {
-                if let Some(child) = person(&t.subject)
-                    && tx.case_times(child).await?.is_some_and(|c| c.s47_started_at.is_some() && c.icpc_at.is_none())
-                {
-                    let detail = format!("The initial child protection conference was due by {}", when(t.due_at));
-                    self.raise_or_repeat(tx, &ctx, Trigger::IcpcOverdue, Subject::Child(child), None, None, detail)
-                        .await?;
-                }
-            }
-            TimerKind::CaseUnallocatedDue => {
-                if let Some(child) = person(&t.subject)
-                    && tx.child_team_and_worker(child).await?.is_some_and(|(_, worker, _)| worker.is_none())
-                {
-                    let detail = format!("The case has waited for a worker since {}", when(t.due_at));
-                    self.raise_or_repeat(tx, &ctx, Trigger::CaseUnallocated, Subject::Child(child), None, None, detail)
-                        .await?;
-                }
-            }
-            TimerKind::ThresholdReviewDue => {
-                if let Some(child) = person(&t.subject)
-                    && let Some(latest) = tx.latest_threshold(child).await?
-                    && latest.outcome == ThresholdOutcome::NotMet
-                {
-                    let detail = format!(
-                        "The decision of {} that the threshold was not met was due for review by {}",
-                        when(latest.decided_at),
-                        when(t.due_at)
-                    );
-                    self.raise_or_repeat(
-                        tx,
-                        &ctx,
-                        Trigger::ThresholdReviewOverdue,
-                        Subject::Child(child),
-                        None,
-                        None,
-                        detail,
-                    )
-                    .await?;
-                }
-            }
-            // Overdue shows on the record and in My work; there is no trigger for it.
-            TimerKind::ReviewConferenceDue => {}
-            TimerKind::FlagWindow => {
-                if let Some(child) = person(&t.subject) {
-                    self.reflag(tx, &ctx, child).await?;
-                }
-            }
-            TimerKind::EscalationAck | TimerKind::EscalationResolve | TimerKind::EscalationReminder => {
-                let id = t.subject.strip_prefix("escalation:").and_then(|s| s.parse().ok()).map(EscalationId);
-                if let Some(esc) = match id {
-                    Some(id) => tx.escalation(id).await?,
-                    None => None,
-                } {
-                    let (_, routing) = self.routing_for(tx, esc.subject, esc.team, now).await?;
-                    let out = escalation::on_timer(&ctx, &esc, t.kind, t.token, &routing);
-                    self.apply_outcome(tx, out, now).await?;
-                }
-            }
-        }
-        if tx.has_pending() {
-            tx.record(&AuditActor::System("sweeper"), &format!("timer.{}", t.kind.code()), &t.subject, now, &[])
-                .await?;
+        for timer in due {
+            batch.run(Caller::System("sweeper"), FireTimer { timer }).await?;
         }
         Ok(())
     }

@@ -183,7 +183,7 @@ code_enum!(
         /// That person already holds too many unacknowledged escalations.
         AssigneeOverloaded = "assignee_overloaded",
         /// Nobody holds that role for the team.
-        NoAssignee = "no_assignee",
+        NoOneAtLevel = "no_one_at_level",
     }
 );
 

@@ -4,7 +4,7 @@
 use crate::escalation::Policy;
 use crate::referral::code_enum;
 use crate::visit::VisitOutcome;
-use crate::working_time::Calendar;
+use crate::working_time::{Calendar, Timescale};
 use jiff::Timestamp;
 
 code_enum!(
@@ -133,7 +133,7 @@ pub fn evaluate(history: &ChildHistory, policy: &Policy, cal: &Calendar, now: Ti
     // Counting flags over a sliding window ending now: the Nth most recent event is what
     // keeps the flag up, and the flag clears when it falls out of the window.
     let windowed = |flag: Flag, count: u32, window, pick: &dyn Fn(&Happening) -> bool| -> Option<HeldFlag> {
-        let in_window: Vec<&&Happening> = items.iter().filter(|h| pick(h) && cal.add(h.at, &window) > now).collect();
+        let in_window = within(&items, &window, cal, now, pick);
         let n = count as usize;
         if n == 0 || in_window.len() < n {
             return None;
@@ -182,6 +182,25 @@ pub fn evaluate(history: &ChildHistory, policy: &Policy, cal: &Calendar, now: Ti
 
     held.extend(windowed(Flag::CumulativeHarm, f.cumulative_harm_count, f.cumulative_harm_window, &is_concern));
     held
+}
+
+/// The happenings `pick` chooses that fall within `window` before `now` (of `items`, all
+/// at or before `now`), oldest first: what every counting rule counts.
+fn within<'h>(
+    items: &[&'h Happening],
+    window: &Timescale,
+    cal: &Calendar,
+    now: Timestamp,
+    pick: &dyn Fn(&Happening) -> bool,
+) -> Vec<&'h Happening> {
+    items.iter().copied().filter(|h| pick(h) && cal.add(h.at, window) > now).collect()
+}
+
+/// How many referrals about the child arrived within `window` before `now`: what both
+/// the `repeat_referrals` flag and the `repeat_referrals` escalation count.
+pub fn referrals_within(history: &ChildHistory, window: &Timescale, cal: &Calendar, now: Timestamp) -> usize {
+    let items: Vec<&Happening> = history.happenings.iter().filter(|h| h.at <= now).collect();
+    within(&items, window, cal, now, &|h| h.kind == HappeningKind::Referral).len()
 }
 
 /// The next moment a held windowed flag may clear, for the flag-window timer.

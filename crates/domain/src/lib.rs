@@ -17,6 +17,7 @@ pub mod flags;
 pub mod ids;
 pub mod person;
 pub mod practice;
+pub mod reactions;
 pub mod referral;
 pub mod staff;
 pub mod text;

@@ -43,39 +43,8 @@ pub struct Preload {
     pub escalations: Vec<EscalationId>,
 }
 
-/// The moments on a child's open case that the timescales count from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CaseTimes {
-    /// When the current plan started.
-    pub plan_started_at: Option<Timestamp>,
-    /// When the assessment was completed.
-    pub assessment_completed_at: Option<Timestamp>,
-    /// When the current s47 enquiry started.
-    pub s47_started_at: Option<Timestamp>,
-    /// When the initial conference was held.
-    pub icpc_at: Option<Timestamp>,
-    /// When the last review conference was held.
-    pub last_review_conference_at: Option<Timestamp>,
-    /// When the child was last seen.
-    pub last_seen_at: Option<Timestamp>,
-    /// When the last visit of any outcome took place.
-    pub last_visit_at: Option<Timestamp>,
-    /// When the referral that opened the case arrived.
-    pub referral_received_at: Option<Timestamp>,
-}
-
-/// The latest threshold decision about a child.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LatestThreshold {
-    /// Its id.
-    pub id: i64,
-    /// Met or not.
-    pub outcome: ThresholdOutcome,
-    /// Why.
-    pub reason: String,
-    /// When.
-    pub decided_at: Timestamp,
-}
+// What the reaction rules read, defined with them in the domain.
+pub use domain::reactions::{CaseTimes, LatestThreshold};
 
 fn escalation_from_row(r: &AnyRow) -> Result<Escalation, StoreError> {
     let subject: String = r.try_get("subject")?;

@@ -165,6 +165,7 @@ pub struct Store {
     health: Arc<tx::Health>,
     /// SQLite: a cap on the database's pages set on every connection, new ones too, so
     /// tests can fill a store without filling a disk (0: none).
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     page_limit: Arc<std::sync::atomic::AtomicI64>,
     /// The PostgreSQL schema every connection is pinned to (tests), for a connection
     /// opened outside the pool.

@@ -46,9 +46,11 @@ pub struct Route {
 
 /// Routes an escalation that should be at `level`: to the person the level names unless
 /// they are absent or hold more than `overload_threshold` unacknowledged escalations; then
-/// to their deputy if available; else up a level, and so on to level 4. If nobody
-/// anywhere is available it stays with the first person named (never with nobody), with
-/// the reason recorded. `None` only when the line names nobody at or above `level`.
+/// to their deputy if available; else up a level, and so on to level 4. A level nobody
+/// holds is passed over with the reason `no_one_at_level`. If nobody anywhere above is
+/// available it stays with the first person named (never with nobody), with the reason
+/// recorded; if the line names nobody at or above `level`, it goes to the nearest person
+/// below. `None` only when the line names nobody at all.
 pub fn route(
     level: u8,
     line: &Line,
@@ -67,7 +69,7 @@ pub fn route(
         }
     };
     let named = line.at(level);
-    let mut reason: Option<RoutingReason> = if named.is_none() { Some(RoutingReason::NoAssignee) } else { None };
+    let mut reason: Option<RoutingReason> = if named.is_none() { Some(RoutingReason::NoOneAtLevel) } else { None };
     let mut fallback: Option<(u8, StaffId)> = None;
     for l in level.max(1)..=4 {
         let Some(p) = line.at(l) else { continue };
@@ -90,7 +92,16 @@ pub fn route(
             }
         }
     }
-    fallback.map(|(l, p)| Route { level: l, assignee: p, routed_from: None, reason })
+    if let Some((l, p)) = fallback {
+        return Some(Route { level: l, assignee: p, routed_from: None, reason });
+    }
+    // Nobody at or above: the nearest person below, rather than nobody at all.
+    (1..level.max(1)).rev().find_map(|l| line.at(l)).map(|p| Route {
+        level: level.max(1),
+        assignee: p,
+        routed_from: None,
+        reason: Some(RoutingReason::NoOneAtLevel),
+    })
 }
 
 #[cfg(test)]
@@ -165,7 +176,12 @@ mod tests {
         let r = route(1, &gap, &all_away, 10).unwrap();
         assert_eq!((r.level, r.assignee, r.reason), (1, StaffId(1), Some(RoutingReason::AssigneeAbsent)));
         let r = route(2, &gap, &BTreeMap::new(), 10).unwrap();
-        assert_eq!((r.level, r.assignee, r.reason), (3, StaffId(3), Some(RoutingReason::NoAssignee)));
+        assert_eq!((r.level, r.assignee, r.reason), (3, StaffId(3), Some(RoutingReason::NoOneAtLevel)));
         assert_eq!(route(1, &Line::default(), &BTreeMap::new(), 10), None);
+        // Nobody at or above the level asked for: the nearest person below takes it, at
+        // that level, rather than nobody.
+        let only_team_manager = Line { levels: [Some(StaffId(1)), None, None, None] };
+        let r = route(2, &only_team_manager, &BTreeMap::new(), 10).unwrap();
+        assert_eq!((r.level, r.assignee, r.reason), (2, StaffId(1), Some(RoutingReason::NoOneAtLevel)));
     }
 }

@@ -162,7 +162,8 @@ fn routing_words(reason: &str, from: &str) -> String {
         "assignee_overloaded" => {
             format!("passed by {from}, who holds too many unacknowledged escalations")
         }
-        "no_assignee" => "nobody holds that role for the team".to_string(),
+        // Entries written before the contract named it `no_one_at_level` say `no_assignee`.
+        "no_one_at_level" | "no_assignee" => "nobody holds that role for the team".to_string(),
         other => other.to_string(),
     }
 }
