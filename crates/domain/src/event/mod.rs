@@ -3,26 +3,35 @@
 //!
 //! Secrets a projection needs (password and token hashes) ride along but are never
 //! serialised, so they never reach the trail.
+//!
+//! The words events carry about referrals, cases, escalations and flags are declared in
+//! submodules here, below the rules that emit the events, so the events never import the
+//! rules that write them; each is used from its subject's module (e.g.
+//! [`crate::referral::Decision`]).
 
+pub(crate) mod cases;
+pub(crate) mod escalations;
+pub(crate) mod flags;
 mod names;
 mod reads;
+pub(crate) mod referrals;
 #[cfg(test)]
 mod tests;
 
 pub use reads::ReadFrom;
 
 use crate::delivery::{Channel, EmailAddress, WebhookUrl};
-use crate::escalation::{ClimbReason, EscalationId, Resolution, RoutingReason, Subject, Trigger};
-use crate::flags::Flag;
 use crate::ids::*;
 use crate::person::{Address, Name, PersonDetails, RelationshipKind};
-use crate::practice::{Forum, Plan, ThresholdOutcome};
-use crate::referral::{Category, Decision, ReferralSource};
 use crate::staff::{Agency, Fte, Login, Role};
 use crate::text::{ConcernText, FreeName, Label, NoteText, Reason};
 use crate::visit::VisitOutcome;
+use cases::{Forum, Plan, ThresholdOutcome};
+use escalations::{ClimbReason, EscalationId, Resolution, RoutingReason, Subject, Trigger};
+use flags::Flag;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use referrals::{Category, Decision, ReferralSource};
 use serde::{Deserialize, Serialize};
 
 /// Something that happened, in the words of the people who use safeguard.
