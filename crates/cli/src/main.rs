@@ -165,10 +165,10 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
         /// The random seed: the same seed gives the same families and history.
-        #[arg(long, default_value_t = safeguard::demo::DEFAULT_SEED)]
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
         seed: u64,
         /// How many children (for tests and quick looks).
-        #[arg(long, default_value_t = safeguard::demo::DEFAULT_CHILDREN, hide = true)]
+        #[arg(long, default_value_t = demo::DEFAULT_CHILDREN, hide = true)]
         children: usize,
         #[command(flatten)]
         audit: AuditKeyArgs,
@@ -395,7 +395,6 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         Command::Demo { db, no_serve, bind, seed, children, audit } => {
-            use safeguard::demo;
             let options = demo::Options { children, seed, now: jiff::Timestamp::now() };
             let (store, seeded) = demo::open(&db, &options).await?;
             let url = (!no_serve).then(|| format!("http://{bind}"));

@@ -5,40 +5,15 @@ use crate::caseload;
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::ids::{CaseId, NoteId, PersonId, StaffId, TeamId, VisitId};
-use crate::referral::code_enum;
 use crate::staff::{Fte, Role};
 use crate::text::{NoteText, Reason};
 use crate::visit::VisitOutcome;
 use jiff::{SignedDuration, Timestamp};
 
-code_enum!(
-    /// Where a case stands.
-    Stage {
-        /// Being assessed after a referral.
-        Assessment = "assessment",
-        /// Child in need (s17) plan.
-        Cin = "cin",
-        /// Child protection plan.
-        Cp = "cp",
-        /// Looked after by the local authority.
-        Lac = "lac",
-        /// Closed.
-        Closed = "closed",
-    }
-);
-
-impl Stage {
-    /// Words for a page.
-    pub fn label(self) -> &'static str {
-        match self {
-            Stage::Assessment => "Assessment",
-            Stage::Cin => "Child in need",
-            Stage::Cp => "Child protection",
-            Stage::Lac => "Looked after",
-            Stage::Closed => "Closed",
-        }
-    }
-}
+// Declared below the caseload arithmetic, which weighs children by stage, beside the plans.
+pub use crate::event::cases::Stage;
+// Formats loads and caps; it lives with the caseload arithmetic, which needs it too.
+pub use crate::caseload::trim_number;
 
 /// A case as the rules need to see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,12 +137,6 @@ pub fn allocate(
         load_after,
         cap,
     }])
-}
-
-/// Formats a load or cap without a pointless `.0`.
-pub fn trim_number(v: f64) -> String {
-    let r = (v * 100.0).round() / 100.0;
-    if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r}") }
 }
 
 /// How far ahead of now a visit time may be (clock skew between devices).
@@ -412,12 +381,5 @@ mod tests {
         c.stage = Stage::Closed;
         assert!(close(&c, &tm, Reason::parse("again").unwrap(), now).is_err());
         assert!(record_visit(&c, &tm, VisitId(1), now, VisitOutcome::Seen, None, now, false).is_err());
-    }
-
-    #[test]
-    fn numbers_print_without_noise() {
-        assert_eq!(trim_number(15.0), "15");
-        assert_eq!(trim_number(16.5), "16.5");
-        assert_eq!(trim_number(0.1 + 0.2), "0.3");
     }
 }

@@ -6,7 +6,7 @@
 //! their case (a child protection plan, say, at 1.5). The arithmetic lives here so every
 //! screen, rule and report uses the same numbers, and shows its working.
 
-use crate::case::Stage;
+use crate::event::cases::Stage;
 use crate::staff::Fte;
 use serde::{Deserialize, Serialize};
 
@@ -216,8 +216,14 @@ pub fn round_up_tenth(x: f64) -> f64 {
     (x * 10.0 - 1e-9).ceil().max(0.0) / 10.0
 }
 
+/// Formats a load or cap without a pointless `.0`.
+pub fn trim_number(v: f64) -> String {
+    let r = (v * 100.0).round() / 100.0;
+    if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r}") }
+}
+
 fn num(x: f64) -> String {
-    crate::case::trim_number((x * 100.0).round() / 100.0)
+    trim_number((x * 100.0).round() / 100.0)
 }
 
 /// The FTE a team (or the service) needs today to bring every worker to or under
@@ -517,5 +523,12 @@ mod tests {
         assert!((spare.expected_open - 10.0).abs() < 1e-9);
         assert_eq!(spare.working[5], "In post: 3 FTE, so 2.33 FTE to spare");
         assert_eq!(forecast(0, 0.0, 1.0, 15.0, 0.0).fte_needed, 0.0);
+    }
+
+    #[test]
+    fn numbers_print_without_noise() {
+        assert_eq!(trim_number(15.0), "15");
+        assert_eq!(trim_number(16.5), "16.5");
+        assert_eq!(trim_number(0.1 + 0.2), "0.3");
     }
 }

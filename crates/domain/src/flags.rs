@@ -2,36 +2,16 @@
 //! each shown with the events that raised it. Never a score.
 
 use crate::escalation::Policy;
-use crate::referral::code_enum;
 use crate::visit::VisitOutcome;
 use crate::working_time::{Calendar, Timescale};
 use jiff::Timestamp;
 
-code_enum!(
-    /// A pattern in a child's history that needs a practitioner's attention.
-    Flag {
-        /// On a child protection plan, the last visits saw the child but never alone.
-        NotSeenAlone = "not_seen_alone",
-        /// Several referrals in a year.
-        RepeatReferrals = "repeat_referrals",
-        /// Cooperation was a reason in a decision, and concerns kept coming.
-        DisguisedCompliance = "disguised_compliance",
-        /// Many concerns over two years, whatever each one's outcome.
-        CumulativeHarm = "cumulative_harm",
-    }
-);
+// Declared beside `Event`, which carries it, so events need not import the rules that raise it.
+pub use crate::event::flags::Flag;
 
+// The rule's words read the policy's numbers, which sit above the events, so they are said
+// here rather than beside the flag.
 impl Flag {
-    /// Words for a page.
-    pub fn label(self) -> &'static str {
-        match self {
-            Flag::NotSeenAlone => "Not seen alone",
-            Flag::RepeatReferrals => "Repeat referrals",
-            Flag::DisguisedCompliance => "Possible disguised compliance",
-            Flag::CumulativeHarm => "Cumulative harm",
-        }
-    }
-
     /// The rule, in words, for the record page.
     pub fn rule(self, policy: &Policy) -> String {
         let f = &policy.flags;

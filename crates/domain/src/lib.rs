@@ -8,6 +8,7 @@ pub mod authz;
 pub mod case;
 pub mod caseload;
 pub mod clock;
+mod code;
 pub mod delivery;
 pub mod duplicates;
 pub mod error;

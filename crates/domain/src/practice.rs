@@ -6,63 +6,13 @@ use crate::case::{CaseState, Stage};
 use crate::error::Rejection;
 use crate::event::Event;
 use crate::ids::PersonId;
-use crate::referral::{Category, ReferralSource, code_enum};
+use crate::referral::{Category, ReferralSource};
 use crate::text::{ConcernText, Reason};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
-code_enum!(
-    /// A plan a child can be on; it sets how often they must be seen.
-    Plan {
-        /// Child in need (s17).
-        Cin = "cin",
-        /// Child protection.
-        Cp = "cp",
-        /// Looked after.
-        Lac = "lac",
-    }
-);
-
-impl Plan {
-    /// The case stage this plan puts the case at.
-    pub fn stage(self) -> Stage {
-        match self {
-            Plan::Cin => Stage::Cin,
-            Plan::Cp => Stage::Cp,
-            Plan::Lac => Stage::Lac,
-        }
-    }
-
-    /// The plan a stage means, if it is one.
-    pub fn of_stage(stage: Stage) -> Option<Plan> {
-        match stage {
-            Stage::Cin => Some(Plan::Cin),
-            Stage::Cp => Some(Plan::Cp),
-            Stage::Lac => Some(Plan::Lac),
-            Stage::Assessment | Stage::Closed => None,
-        }
-    }
-}
-
-code_enum!(
-    /// Where a threshold decision was made.
-    Forum {
-        /// A strategy discussion (threshold for a s47 enquiry).
-        StrategyDiscussion = "strategy_discussion",
-        /// The legal gateway / PLO meeting (threshold for proceedings).
-        LegalGateway = "legal_gateway",
-    }
-);
-
-code_enum!(
-    /// Whether the threshold was met.
-    ThresholdOutcome {
-        /// Met.
-        Met = "met",
-        /// Not met.
-        NotMet = "not_met",
-    }
-);
+// Declared beside `Event`, which carries them, so events need not import the rules that emit them.
+pub use crate::event::cases::{Forum, Plan, ThresholdOutcome};
 
 fn require_open(case: &CaseState) -> Result<(), Rejection> {
     if case.is_open() {

@@ -1,7 +1,7 @@
 //! Timers: every timescale is a durable row with a due time. Timer rows change only in
 //! the same transaction as the event that changes them; a sweeper fires them when due.
 
-use crate::referral::code_enum;
+use crate::code::code_enum;
 use jiff::Timestamp;
 
 code_enum!(

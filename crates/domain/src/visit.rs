@@ -1,6 +1,6 @@
 //! Visits to a child, and whether the child was seen.
 
-use crate::referral::code_enum;
+use crate::code::code_enum;
 
 code_enum!(
     /// What happened at a visit.

@@ -1,4 +1,4 @@
-//! The words of the demo: name lists (from `crates/cli/data/`) and the templates that
+//! The words of the demo: name lists (from `crates/demo/data/`) and the templates that
 //! concerns, decisions, visit notes and case notes are written from.
 //!
 //! Templates use `{child}`, `{children}`, `{parent}`, `{school}`, `{health}`, `{worker}`
@@ -23,12 +23,12 @@ pub(crate) struct Lists {
 
 /// The lists, read once from the files compiled into the binary.
 pub(crate) static LISTS: LazyLock<Lists> = LazyLock::new(|| Lists {
-    female: lines(include_str!("../../data/given_names_female.txt")),
-    male: lines(include_str!("../../data/given_names_male.txt")),
-    family: lines(include_str!("../../data/family_names.txt")),
-    streets: lines(include_str!("../../data/streets.txt")),
-    schools: lines(include_str!("../../data/schools.txt")),
-    health: lines(include_str!("../../data/health.txt")),
+    female: lines(include_str!("../data/given_names_female.txt")),
+    male: lines(include_str!("../data/given_names_male.txt")),
+    family: lines(include_str!("../data/family_names.txt")),
+    streets: lines(include_str!("../data/streets.txt")),
+    schools: lines(include_str!("../data/schools.txt")),
+    health: lines(include_str!("../data/health.txt")),
 });
 
 /// Replaces each `{key}` in `template` with its value.

@@ -3,19 +3,35 @@
 //!
 //! Secrets a projection needs (password and token hashes) ride along but are never
 //! serialised, so they never reach the trail.
+//!
+//! The words events carry about referrals, cases, escalations and flags are declared in
+//! submodules here, below the rules that emit the events, so the events never import the
+//! rules that write them; each is used from its subject's module (e.g.
+//! [`crate::referral::Decision`]).
+
+pub(crate) mod cases;
+pub(crate) mod escalations;
+pub(crate) mod flags;
+mod names;
+mod reads;
+pub(crate) mod referrals;
+#[cfg(test)]
+mod tests;
+
+pub use reads::ReadFrom;
 
 use crate::delivery::{Channel, EmailAddress, WebhookUrl};
-use crate::escalation::{ClimbReason, EscalationId, Resolution, RoutingReason, Subject, Trigger};
-use crate::flags::Flag;
 use crate::ids::*;
 use crate::person::{Address, Name, PersonDetails, RelationshipKind};
-use crate::practice::{Forum, Plan, ThresholdOutcome};
-use crate::referral::{Category, Decision, ReferralSource};
 use crate::staff::{Agency, Fte, Login, Role};
 use crate::text::{ConcernText, FreeName, Label, NoteText, Reason};
 use crate::visit::VisitOutcome;
+use cases::{Forum, Plan, ThresholdOutcome};
+use escalations::{ClimbReason, EscalationId, Resolution, RoutingReason, Subject, Trigger};
+use flags::Flag;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use referrals::{Category, Decision, ReferralSource};
 use serde::{Deserialize, Serialize};
 
 /// Something that happened, in the words of the people who use safeguard.
@@ -708,133 +724,4 @@ pub enum Event {
         /// Where they exported it, and from where.
         read: ReadFrom,
     },
-}
-
-/// Where a read happened and from where: on the trail with every read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReadFrom {
-    /// `page` (the pages) or `api` (the JSON API).
-    pub via: String,
-    /// The client's address (the first `X-Forwarded-For` address, else the connection's),
-    /// or `unknown`.
-    pub from: String,
-    /// The browser or client's `User-Agent`, cut to [`ReadFrom::AGENT_CHARS`] characters.
-    pub agent: String,
-}
-
-impl ReadFrom {
-    /// The most of a `User-Agent` the trail keeps.
-    pub const AGENT_CHARS: usize = 120;
-
-    /// A read `via` the pages or the API, from `from` with `agent` (cut to size).
-    pub fn new(via: &str, from: &str, agent: &str) -> Self {
-        Self { via: via.to_string(), from: from.to_string(), agent: agent.chars().take(Self::AGENT_CHARS).collect() }
-    }
-}
-
-impl Event {
-    /// The event's name on the trail and in the chronology, e.g. `referral.decided`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Event::TeamCreated { .. } => "team.created",
-            Event::TeamLeadershipSet { .. } => "team.leadership_set",
-            Event::StaffAdded { .. } => "staff.added",
-            Event::DeputySet { .. } => "staff.deputy_set",
-            Event::PasswordSet { .. } => "staff.password_set",
-            Event::SignedIn { .. } => "session.signed_in",
-            Event::SignedOut { .. } => "session.signed_out",
-            Event::ApiTokenIssued { .. } => "token.issued",
-            Event::PersonRegistered { .. } => "person.registered",
-            Event::AliasAdded { .. } => "person.alias_added",
-            Event::AddressAdded { .. } => "person.address_added",
-            Event::RelationshipRecorded { .. } => "person.relationship_recorded",
-            Event::ReferralReceived { .. } => "referral.received",
-            Event::ReferralDecided { .. } => "referral.decided",
-            Event::ReferralLinkedToCase { .. } => "referral.linked_to_case",
-            Event::CaseOpened { .. } => "case.opened",
-            Event::CaseAllocated { .. } => "case.allocated",
-            Event::VisitRecorded { .. } => "visit.recorded",
-            Event::CaseNoteAdded { .. } => "case.note_added",
-            Event::PlanStarted { .. } => "plan.started",
-            Event::PlanEnded { .. } => "plan.ended",
-            Event::StrategyDiscussionHeld { .. } => "strategy_discussion.held",
-            Event::IcpcHeld { .. } => "icpc.held",
-            Event::ReviewConferenceHeld { .. } => "review_conference.held",
-            Event::AssessmentCompleted { .. } => "assessment.completed",
-            Event::ThresholdDecisionRecorded { .. } => "threshold_decision.recorded",
-            Event::ConcernRecorded { .. } => "concern.recorded",
-            Event::DisagreementRaised { .. } => "disagreement.raised",
-            Event::AbsenceSet { .. } => "staff.absence_set",
-            Event::PolicySet { .. } => "policy.set",
-            Event::EscalationRaised { .. } => "escalation.raised",
-            Event::EscalationClimbed { .. } => "escalation.climbed",
-            Event::EscalationReminded { .. } => "escalation.reminded",
-            Event::EscalationRepeated { .. } => "escalation.repeated",
-            Event::EscalationAcknowledged { .. } => "escalation.acknowledged",
-            Event::EscalationResolved { .. } => "escalation.resolved",
-            Event::WelfareCheckRequested { .. } => "welfare_check.requested",
-            Event::NotificationQueued { .. } => "notification.queued",
-            Event::ContactSet { .. } => "staff.contact_set",
-            Event::QualificationRecorded { .. } => "staff.qualification_recorded",
-            Event::WebhookEndpointSet { .. } => "webhook.endpoint_set",
-            Event::SessionsPurged { .. } => "session.purged",
-            Event::DeliverySent { .. } => "delivery.sent",
-            Event::DeliveryDeferred { .. } => "delivery.deferred",
-            Event::DeliveryFailed { .. } => "delivery.failed",
-            Event::DeliveryRetried { .. } => "delivery.retried",
-            Event::DeadlinePassed { .. } => "deadline.passed",
-            Event::FlagRaised { .. } => "flag.raised",
-            Event::FlagCleared { .. } => "flag.cleared",
-            Event::CaseClosed { .. } => "case.closed",
-            Event::DuplicatesFound { .. } => "duplicates.found",
-            Event::PeopleMerged { .. } => "person.merged",
-            Event::PeopleUnmerged { .. } => "person.unmerged",
-            Event::PeopleMarkedDistinct { .. } => "person.marked_distinct",
-            Event::RecordViewed { .. } => "person.viewed",
-            Event::RecordAccessViewed { .. } => "person.access_viewed",
-            Event::PeopleSearched { .. } => "people.searched",
-            Event::DataExported { .. } => "data.exported",
-        }
-    }
-
-    /// Whether the event is a read: on the trail, but changing no table.
-    pub fn is_read(&self) -> bool {
-        matches!(
-            self,
-            Event::RecordViewed { .. }
-                | Event::RecordAccessViewed { .. }
-                | Event::PeopleSearched { .. }
-                | Event::DataExported { .. }
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_never_reach_the_serialised_event() {
-        let e = Event::PasswordSet { staff: StaffId(3), password_hash: "$argon2id$secret".into() };
-        let json = serde_json::to_string(&e).unwrap();
-        assert_eq!(json, r#"{"type":"password_set","staff":3}"#);
-        let e = Event::SignedIn {
-            staff: StaffId(3),
-            expires_at: "2026-03-02T09:00:00Z".parse().unwrap(),
-            session_hash: "abc".into(),
-        };
-        assert!(!serde_json::to_string(&e).unwrap().contains("abc"));
-    }
-
-    #[test]
-    fn a_read_keeps_a_short_user_agent() {
-        let read = ReadFrom::new("page", "10.0.0.7", &"x".repeat(500));
-        assert_eq!(read.agent.chars().count(), ReadFrom::AGENT_CHARS);
-        let e = Event::RecordViewed { person: PersonId(12), read };
-        assert!(e.is_read());
-        assert_eq!(e.name(), "person.viewed");
-        let json = serde_json::to_value(&e).unwrap();
-        assert_eq!(json["type"], "record_viewed");
-        assert_eq!(json["read"]["from"], "10.0.0.7");
-    }
 }
