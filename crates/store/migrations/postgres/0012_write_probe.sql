@@ -2,6 +2,6 @@
 -- out of reach): a row large enough to need a new page is written and removed. It holds
 -- no record and nothing reads it, so it is not on the trail.
 CREATE TABLE write_probe (
-    id INTEGER PRIMARY KEY,
+    id BIGINT PRIMARY KEY,
     filler TEXT NOT NULL
 );
