@@ -3,9 +3,10 @@
 
 use super::{category_label, source_label, team_choices};
 use crate::pages::{Choice, Field, FormErrors, Layout, dob_text, path_id, render, render_invalid, see_other};
-use crate::{AppState, Origin, PageError, PageUser};
+use crate::{AppState, Origin, PageError, PageUser, Problem};
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
@@ -25,13 +26,15 @@ pub(super) fn routes() -> Router<AppState> {
 /// The most children one referral form holds (each "Add another child" adds one).
 const MAX_CHILDREN: usize = 20;
 
-/// One child's block of the referral form, as typed.
-#[derive(Debug, Clone, Default)]
+/// One child's block of the referral form, as typed (`children[N].field`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 struct RawChild {
     person_id: String,
     /// After the check for existing records: a person's id, or `new`.
     choice: String,
     /// The existing records were looked for (and any found were shown).
+    #[serde(deserialize_with = "filled")]
     checked: bool,
     given_name: String,
     family_name: String,
@@ -52,22 +55,6 @@ impl RawChild {
         [&self.person_id, &self.given_name, &self.family_name, &self.dob, &self.nhs_number, &self.upn]
             .iter()
             .all(|s| s.trim().is_empty())
-    }
-
-    fn set(&mut self, field: &str, value: String) {
-        match field {
-            "person_id" => self.person_id = value,
-            "given_name" => self.given_name = value,
-            "family_name" => self.family_name = value,
-            "dob" => self.dob = value,
-            "dob_precision" => self.dob_precision = value,
-            "sex" => self.sex = value,
-            "nhs_number" => self.nhs_number = value,
-            "upn" => self.upn = value,
-            "choice" => self.choice = value,
-            "checked" => self.checked = !value.trim().is_empty(),
-            _ => {}
-        }
     }
 
     /// What was typed, for "who might this be?".
@@ -106,7 +93,8 @@ impl RawChild {
 }
 
 /// The referral form as typed.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 struct RawReferral {
     csrf: String,
     team: String,
@@ -115,43 +103,62 @@ struct RawReferral {
     received_at: String,
     concern: String,
     categories: Vec<String>,
+    /// The blocks in the order of their numbers; any past [`MAX_CHILDREN`] are dropped.
+    #[serde(deserialize_with = "children")]
     children: Vec<RawChild>,
+    /// "Add another child" was pressed (whatever its value).
+    #[serde(deserialize_with = "present")]
     add_child: bool,
+    /// "Remove child N" was pressed: the block's index (a value that is not one is ignored).
+    #[serde(deserialize_with = "index")]
     remove_child: Option<usize>,
 }
 
+/// A field that counts as set when anything but spaces was sent.
+fn filled<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(!String::deserialize(d)?.trim().is_empty())
+}
+
+/// A field that counts as set when it was sent at all.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
+}
+
+/// A number, or nothing when what was sent is not one.
+fn index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    Ok(String::deserialize(d)?.trim().parse().ok())
+}
+
+/// The children's blocks by their numbers (which need not run on from 0).
+fn children<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<RawChild>, D::Error> {
+    let by_index = BTreeMap::<usize, RawChild>::deserialize(d)?;
+    Ok(by_index.into_iter().filter(|(i, _)| *i < MAX_CHILDREN).map(|(_, c)| c).collect())
+}
+
 impl RawReferral {
-    /// Reads the form's pairs; children arrive as `children[N].field`.
-    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
-        let mut r = RawReferral::default();
-        let mut children: BTreeMap<usize, RawChild> = BTreeMap::new();
-        for (k, v) in pairs {
-            match k.as_str() {
-                "csrf" => r.csrf = v,
-                "team" => r.team = v,
-                "source" => r.source = v,
-                "referrer" => r.referrer = v,
-                "received_at" => r.received_at = v,
-                "concern" => r.concern = v,
-                "categories" => r.categories.push(v),
-                "add_child" => r.add_child = true,
-                "remove_child" => r.remove_child = v.trim().parse().ok(),
-                key => {
-                    let Some((index, field)) = key.strip_prefix("children[").and_then(|rest| rest.split_once("]."))
-                    else {
-                        continue;
-                    };
-                    let Ok(index) = index.parse::<usize>() else {
-                        continue;
-                    };
-                    if index < MAX_CHILDREN {
-                        children.entry(index).or_default().set(field, v);
-                    }
-                }
-            }
-        }
-        r.children = children.into_values().collect();
-        r
+    /// Reads the form's pairs. serde_qs nests with brackets only, and the form names a
+    /// child's fields as the commands' errors do (`children[0].given_name`, so an error
+    /// finds its field), so `children[0].given_name` is read as `children[0][given_name]`.
+    /// serde_qs reads an encoded string, not pairs, hence the pairs are encoded again.
+    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, PageError> {
+        let bracketed: Vec<(String, String)> = pairs
+            .into_iter()
+            .map(|(k, v)| match k.split_once("].") {
+                Some((head, field)) if head.starts_with("children[") => (format!("{head}][{field}]"), v),
+                _ => (k, v),
+            })
+            .collect();
+        let unreadable = |e: &dyn std::fmt::Display| {
+            tracing::debug!(error = %e, "a referral form that could not be read");
+            PageError::Show(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-form",
+                "The form could not be read",
+                "the form sent was not one this page makes; go back to the form and send it again",
+            ))
+        };
+        let encoded = serde_urlencoded::to_string(&bracketed).map_err(|e| unreadable(&e))?;
+        serde_qs::Config::new().use_form_encoding(true).deserialize_str(&encoded).map_err(|e| unreadable(&e))
     }
 
     fn input(&self) -> ReferralInput {
@@ -342,7 +349,7 @@ async fn create(
     origin: Origin,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let mut raw = RawReferral::from_pairs(pairs);
+    let mut raw = RawReferral::from_pairs(pairs)?;
     user.check_csrf(&raw.csrf)?;
     require(&user.actor, Action::CreateReferral)?;
     // Adding or removing a child block re-shows the form; nothing is recorded yet.
@@ -453,3 +460,55 @@ async fn look_up(
 
 /// Possible matches at least this likely interrupt the referral to ask.
 const OFFER_FROM: f64 = 0.2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)]) -> RawReferral {
+        RawReferral::from_pairs(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap()
+    }
+
+    #[test]
+    fn children_arrive_by_number_with_their_fields() {
+        let r = read(&[
+            ("csrf", "t"),
+            ("team", "3"),
+            ("categories", "neglect"),
+            ("children[5].given_name", "Bella"),
+            ("children[0].given_name", "Alfie & Co = 100% + \"more\" [x] Zoë"),
+            ("children[0].checked", "1"),
+            ("children[5].checked", " "),
+            ("children[0].nonsense", "ignored"),
+            ("children[20].given_name", "one too many"),
+            ("unknown[field]", "ignored"),
+            ("concern", "first"),
+            ("concern", "last"),
+        ]);
+        assert_eq!((r.csrf.as_str(), r.team.as_str(), r.concern.as_str()), ("t", "3", "last"));
+        assert_eq!(r.categories, ["neglect"]);
+        let names: Vec<_> = r.children.iter().map(|c| c.given_name.as_str()).collect();
+        assert_eq!(names, ["Alfie & Co = 100% + \"more\" [x] Zoë", "Bella"]);
+        assert_eq!((r.children[0].checked, r.children[1].checked), (true, false));
+        assert_eq!(r.children[1].dob_precision, "", "a field not sent is empty");
+        assert!(!r.add_child && r.remove_child.is_none());
+    }
+
+    #[test]
+    fn buttons_and_several_categories() {
+        let r =
+            read(&[("categories", "neglect"), ("categories", "physical"), ("add_child", ""), ("remove_child", "x")]);
+        assert_eq!(r.categories, ["neglect", "physical"]);
+        assert!(r.add_child);
+        assert_eq!(r.remove_child, None, "not a number: ignored");
+        assert_eq!(read(&[("remove_child", " 2 ")]).remove_child, Some(2));
+        assert!(read(&[]).children.is_empty());
+    }
+
+    #[test]
+    fn a_form_this_page_does_not_make_is_refused() {
+        let pairs = vec![("children[x].given_name".to_string(), "A".to_string())];
+        let Err(PageError::Show(p)) = RawReferral::from_pairs(pairs) else { panic!("read a child numbered x") };
+        assert_eq!(p.status, 400);
+    }
+}
