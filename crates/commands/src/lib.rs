@@ -18,6 +18,8 @@ pub mod notifications;
 pub mod people;
 pub mod practice;
 mod reactions;
+pub mod read_models;
+mod readback;
 pub mod reads;
 pub mod referrals;
 pub mod staff;
