@@ -453,7 +453,7 @@ async fn look_up(
             found: found.iter().map(|m| m.person.id).collect(),
             read: origin.page(),
         };
-        state.svc.record_read(&user.actor, store::access::SEARCH_SUBJECT, event).await?;
+        state.svc.record_read(&user.actor, commands::read_models::SEARCH_SUBJECT, event).await?;
     }
     Ok(found)
 }

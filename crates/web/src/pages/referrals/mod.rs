@@ -13,12 +13,12 @@ use axum::response::Response;
 use axum::routing::get;
 use axum_extra::extract::Form;
 use commands::input::DecisionInput;
+use commands::read_models::{CaseFilter, ReferralFilter, ReferralView};
 use domain::authz::{Action, permits, require};
 use domain::ids::{PersonId, ReferralId, TeamId};
 use domain::referral::{Category, Decision, ReferralSource};
 use domain::staff::Role;
 use serde::Deserialize;
-use store::query::{CaseFilter, ReferralFilter, ReferralView};
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {
@@ -286,7 +286,7 @@ async fn possibly_also(
             found: found.iter().map(|m| m.person.id).collect(),
             read: origin.page(),
         };
-        state.svc.record_read(actor, store::access::SEARCH_SUBJECT, event).await?;
+        state.svc.record_read(actor, commands::read_models::SEARCH_SUBJECT, event).await?;
     }
     Ok(found
         .iter()
