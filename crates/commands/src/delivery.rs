@@ -338,9 +338,19 @@ async fn next_level_up(load: &mut Load<'_>, id: EscalationId) -> Result<Option<S
     Ok((e.level + 1..=4).find_map(|level| line.at(level)).filter(|p| *p != e.assignee))
 }
 
-/// Escapes text for HTML.
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// An email's HTML body. Askama escapes every value (`'` included), as the pages do.
+#[derive(askama::Template)]
+#[template(
+    ext = "html",
+    source = "<!doctype html><html><body><p>{% for line in lines %}{% if !loop.first %}<br>{% endif %}{{ line }}\
+{% endfor %}</p><p><a href=\"{{ link }}\">Open it in safeguard</a></p><p><small>{{ footer }}<br>Delivery \
+reference: {{ key }}</small></p></body></html>"
+)]
+struct EmailHtml<'a> {
+    lines: &'a [String],
+    link: &'a str,
+    footer: &'a str,
+    key: &'a str,
 }
 
 /// The email for a delivery: references and initials only, and a link to sign in and see
@@ -404,12 +414,12 @@ pub fn render_email(d: &Delivery, ctx: &DeliveryContext, public_url: &str) -> Em
     let footer = "This email names children by initials and reference only. Sign in to see the record.";
     let text =
         format!("{}\n\nOpen it: {link}\n\n{footer}\nDelivery reference: {}\n", lines.join("\n"), d.idempotency_key);
-    let html = format!(
-        "<!doctype html><html><body><p>{}</p><p><a href=\"{}\">Open it in safeguard</a></p><p><small>{footer}<br>Delivery reference: {}</small></p></body></html>",
-        lines.iter().map(|l| html_escape(l)).collect::<Vec<_>>().join("<br>"),
-        html_escape(&link),
-        html_escape(&d.idempotency_key)
-    );
+    let html = EmailHtml { lines: &lines, link: &link, footer, key: &d.idempotency_key };
+    // Writing strings into a String cannot fail; were it to, the plain text part still goes.
+    let html = askama::Template::render(&html).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "an email's HTML body could not be written");
+        String::new()
+    });
     Email {
         to: d.recipient.clone(),
         subject: format!("[safeguard] {subject}"),
@@ -464,7 +474,19 @@ mod tests {
     }
 
     #[test]
-    fn html_is_escaped() {
-        assert_eq!(html_escape("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+    fn the_html_body_escapes_every_value_quotes_and_all() {
+        let ctx = DeliveryContext {
+            escalation: Some((EscalationId(12), Trigger::ChildNotSeen, 2)),
+            child: Some(PersonId(5)),
+            child_initials: Some("D.O'B. <&> \"x\"".into()),
+            case: None,
+            referral: None,
+        };
+        let email = render_email(&delivery(DeliveryKind::Escalation), &ctx, "https://council.gov.uk/?a=1&b='2'");
+        assert!(email.html.contains("Child: D.O&#39;B. &#60;&#38;&#62; &#34;x&#34;<br>"), "{}", email.html);
+        assert!(email.html.contains("href=\"https://council.gov.uk/?a=1&#38;b=&#39;2&#39;/escalations/12\""));
+        assert!(!email.html.contains("O'B"), "{}", email.html);
+        assert!(email.html.starts_with("<!doctype html><html><body><p>Escalation E-12 needs your attention.<br>"));
+        assert!(email.html.ends_with("<br>Delivery reference: k123</small></p></body></html>"), "{}", email.html);
     }
 }

@@ -18,6 +18,8 @@ pub mod matching;
 pub mod notifications;
 pub mod people;
 pub mod practice;
+pub mod read_models;
+mod readback;
 pub mod reads;
 pub mod referrals;
 pub mod staff;

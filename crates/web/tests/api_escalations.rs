@@ -253,3 +253,27 @@ app_test!(who_may_see_and_act_on_escalations, |app| async move {
         api.refused(Method::POST, path, Some(&sm), Some(body), StatusCode::CONFLICT, Some("escalation")).await;
     }
 });
+
+app_test!(the_police_asked_to_check_get_back_the_visit_they_record, |app| async move {
+    let api = Api::new(app);
+    let (tm, sw, pc) = (app.token(&app.tm).await, app.token(&app.sw).await, app.token(&app.partner).await);
+    let (case, child) = cp_case(&api, &tm).await;
+    app.clock.set("2026-03-03T10:00:00Z".parse().unwrap());
+    no_access(&api, &sw, case, child).await;
+    // Unacknowledged for 4 working hours: the police are asked to check on the child.
+    app.clock.set("2026-03-03T14:00:00Z".parse().unwrap());
+    app.svc.sweep().await.unwrap();
+    assert_eq!(api.get_ok("/api/v1/welfare-checks", &pc).await.as_array().unwrap().len(), 1);
+
+    // They record their visit on the case and are answered with it, though the record
+    // itself stays closed to them.
+    let visits = format!("/api/v1/cases/{case}/visits");
+    let seen = json!({"outcome": "seen", "note": "seen at his aunt's"});
+    let visit = api.command(Method::POST, &visits, &pc, seen, StatusCode::CREATED).await;
+    assert_eq!(visit["case"], case);
+    assert_eq!(visit["by"]["id"], app.partner.staff.0);
+    assert_eq!(visit["note"], "seen at his aunt's");
+    let forbidden = StatusCode::FORBIDDEN;
+    api.refused(Method::GET, &format!("/api/v1/cases/{case}"), Some(&pc), None, forbidden, None).await;
+    api.refused(Method::GET, &format!("/api/v1/people/{child}"), Some(&pc), None, forbidden, None).await;
+});

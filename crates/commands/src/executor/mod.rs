@@ -294,6 +294,8 @@ mod tests {
         ("notifications.rs", include_str!("../notifications.rs")),
         ("people.rs", include_str!("../people.rs")),
         ("practice.rs", include_str!("../practice.rs")),
+        ("read_models.rs", include_str!("../read_models.rs")),
+        ("readback.rs", include_str!("../readback.rs")),
         ("reads.rs", include_str!("../reads.rs")),
         ("referrals.rs", include_str!("../referrals.rs")),
         ("staff.rs", include_str!("../staff.rs")),

@@ -10,8 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
 use commands::Caller;
+use commands::read_models::{ConsistencyProof, ExportedEntry, InclusionProof};
 use serde::{Deserialize, Serialize};
-use store::trail::{ConsistencyProof, ExportedEntry, InclusionProof};
 
 /// `GET /audit/checkpoint`: the latest signed checkpoint as text (signing one first when
 /// entries are not yet covered).

@@ -1,16 +1,17 @@
 //! Cases: listing, allocation, visits, notes and closure.
 
 use super::extract::{ApiQuery, Id};
-use super::{ApiJson, Created, gone, store_error};
+use super::{ApiJson, Created, written};
 use crate::error::ApiError;
 use crate::{ApiUser, AppState};
 use axum::Json;
 use axum::extract::State;
 use commands::cases::{CloseInput, NoteInput};
 use commands::input::{AllocationInput, VisitInput};
+use commands::read_models::{CaseFilter, CaseView, NoteView, VisitView};
+use domain::authz::Actor;
 use domain::ids::CaseId;
 use serde::Serialize;
-use store::query::{self, CaseFilter, CaseView, ChildRecord, NoteView, VisitView};
 
 /// `GET /cases?worker=&team=&unallocated=&open=&child=&limit=`: the longest unseen first.
 pub async fn list(
@@ -71,16 +72,8 @@ pub async fn candidates(
 }
 
 /// The case as it stands after a command the caller was allowed to make.
-pub(super) async fn case_after(state: &AppState, id: CaseId) -> Result<CaseView, ApiError> {
-    query::case(state.svc.store(), id).await.map_err(store_error)?.ok_or_else(|| gone(id.reference()))
-}
-
-/// The child's record after a command on one of their cases.
-async fn record_after(state: &AppState, case: &CaseView) -> Result<ChildRecord, ApiError> {
-    query::child_record(state.svc.store(), case.child.id)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(|| gone(case.child.id.reference()))
+pub(super) async fn case_after(state: &AppState, actor: &Actor, id: CaseId) -> Result<CaseView, ApiError> {
+    written(state.svc.case(actor, id)).await
 }
 
 /// `POST /cases/{id}/allocation`: allocates (or reallocates) the case to a worker.
@@ -91,7 +84,7 @@ pub async fn allocate(
     ApiJson(input): ApiJson<AllocationInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     state.svc.allocate(&actor, id, &input).await?;
-    Ok(Json(case_after(&state, id).await?))
+    Ok(Json(case_after(&state, &actor, id).await?))
 }
 
 /// `POST /cases/{id}/visits`: records a visit to the child.
@@ -102,14 +95,7 @@ pub async fn record_visit(
     ApiJson(input): ApiJson<VisitInput>,
 ) -> Result<Created<VisitView>, ApiError> {
     let visit = state.svc.record_visit(&actor, id, &input).await?;
-    let case = case_after(&state, id).await?;
-    let view = record_after(&state, &case)
-        .await?
-        .visits
-        .into_iter()
-        .find(|v| v.id == visit)
-        .ok_or_else(|| gone(visit.reference()))?;
-    Ok(Created::new(view))
+    Ok(Created::new(written(state.svc.visit_written(&actor, id, visit)).await?))
 }
 
 /// `POST /cases/{id}/notes`: writes a case note.
@@ -120,14 +106,7 @@ pub async fn add_note(
     ApiJson(input): ApiJson<NoteInput>,
 ) -> Result<Created<NoteView>, ApiError> {
     let note = state.svc.add_case_note(&actor, id, &input).await?;
-    let case = case_after(&state, id).await?;
-    let view = record_after(&state, &case)
-        .await?
-        .notes
-        .into_iter()
-        .find(|n| n.id == note)
-        .ok_or_else(|| gone(note.reference()))?;
-    Ok(Created::new(view))
+    Ok(Created::new(written(state.svc.note_written(&actor, id, note)).await?))
 }
 
 /// `POST /cases/{id}/closure`: closes the case with a reason.
@@ -138,5 +117,5 @@ pub async fn close(
     ApiJson(input): ApiJson<CloseInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     state.svc.close_case(&actor, id, &input).await?;
-    Ok(Json(case_after(&state, id).await?))
+    Ok(Json(case_after(&state, &actor, id).await?))
 }

@@ -3,16 +3,17 @@
 
 use super::Created;
 use super::extract::{ApiQuery, Id};
-use super::{ApiJson, gone, store_error};
+use super::{ApiJson, gone, written};
 use crate::error::ApiError;
 use crate::{ApiUser, AppState};
 use axum::Json;
 use axum::extract::State;
 use commands::escalations::{AcknowledgeInput, DisagreementInput, ResolveInput};
+use commands::read_models::{DisagreementView, EscalationHistoryView, EscalationView, WelfareCheckView};
+use domain::authz::Actor;
 use domain::escalation::EscalationId;
 use domain::ids::{PersonId, ReferralId, TeamId};
 use serde::Serialize;
-use store::query::{self, DisagreementView, EscalationHistoryView, EscalationView, WelfareCheckView};
 
 /// An escalation with its whole history, oldest first.
 #[derive(Debug, Serialize)]
@@ -68,12 +69,8 @@ pub async fn get(
 }
 
 /// The escalation as it stands after a command the caller was allowed to make.
-async fn escalation_after(state: &AppState, id: EscalationId) -> Result<EscalationRecord, ApiError> {
-    query::escalation(state.svc.store(), id)
-        .await
-        .map_err(store_error)?
-        .map(EscalationRecord::from)
-        .ok_or_else(|| gone(id.reference()))
+async fn escalation_after(state: &AppState, actor: &Actor, id: EscalationId) -> Result<EscalationRecord, ApiError> {
+    Ok(written(state.svc.escalation(actor, id)).await?.into())
 }
 
 /// `POST /escalations/{id}/acknowledgement`: the holder (or a manager at or above its
@@ -85,7 +82,7 @@ pub async fn acknowledge(
     ApiJson(input): ApiJson<AcknowledgeInput>,
 ) -> Result<Json<EscalationRecord>, ApiError> {
     state.svc.acknowledge_escalation(&actor, id, &input).await?;
-    Ok(Json(escalation_after(&state, id).await?))
+    Ok(Json(escalation_after(&state, &actor, id).await?))
 }
 
 /// `POST /escalations/{id}/resolution`: resolves it by hand, with the action taken.
@@ -96,7 +93,7 @@ pub async fn resolve(
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Result<Json<EscalationRecord>, ApiError> {
     state.svc.resolve_escalation(&actor, id, &input).await?;
-    Ok(Json(escalation_after(&state, id).await?))
+    Ok(Json(escalation_after(&state, &actor, id).await?))
 }
 
 /// `GET /people/{id}/escalations`: every escalation about the child (and referrals
@@ -111,7 +108,7 @@ pub async fn for_child(
     state.svc.person(&actor, id).await?;
     let mut out = vec![];
     for e in state.svc.child_escalations(&actor, id).await? {
-        out.push(escalation_after(&state, e.id).await?);
+        out.push(escalation_after(&state, &actor, e.id).await?);
     }
     super::viewed(&state, &actor, id, &origin).await?;
     Ok(Json(out))

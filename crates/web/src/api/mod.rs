@@ -197,9 +197,13 @@ impl<T: Serialize> IntoResponse for Created<T> {
     }
 }
 
-/// A store failure while reading back what a command just wrote.
-fn store_error(e: store::StoreError) -> ApiError {
-    ApiError::from(commands::CommandError::from(e))
+/// Reads back what the caller's command has just written, for the reply. The change
+/// stands, so a record not found now is one that could not be read back (see [`gone`]).
+async fn written<T>(read: impl Future<Output = commands::Result<T>>) -> Result<T, ApiError> {
+    match read.await {
+        Err(commands::CommandError::Rejected(domain::Rejection::NotFound(what))) => Err(gone(what)),
+        other => Ok(other?),
+    }
 }
 
 /// A record a command has just written cannot be read back. The change stands; only

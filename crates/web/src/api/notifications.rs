@@ -10,9 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use commands::Caller;
 use commands::notifications::{Contact, ContactInput, WebhookInput, WebhookView};
+use commands::read_models::Delivery;
 use domain::ids::{DeliveryId, StaffId};
 use serde::Deserialize;
-use store::Delivery;
 
 /// `GET /my/contact`: the caller's email address and whether notifications are emailed.
 pub async fn mine(State(state): State<AppState>, ApiUser(actor): ApiUser) -> Result<Json<Contact>, ApiError> {

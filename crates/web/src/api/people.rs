@@ -1,16 +1,17 @@
 //! People: finding, registering and recording what is known about them.
 
 use super::extract::{ApiQuery, Id};
-use super::{ApiJson, Created, gone, store_error};
+use super::{ApiJson, Created, gone, written};
 use crate::error::ApiError;
 use crate::{ApiUser, AppState, Origin};
 use axum::Json;
 use axum::extract::State;
 use commands::people::{AliasInput, RelationshipInput};
+use commands::read_models::{AddressView, AliasView, ChildRecord, PersonView, RelationshipView, SEARCH_SUBJECT};
+use domain::authz::Actor;
 use domain::event::Event;
 use domain::ids::PersonId;
 use domain::person::{AddressInput, Name, PersonInput};
-use store::query::{self, AddressView, AliasView, ChildRecord, PersonView, RelationshipView};
 
 /// `GET /people?q=`: people whose name starts with the words given, or with that NHS
 /// number. The search, and who it found, goes on the trail.
@@ -29,7 +30,7 @@ pub async fn search(
     let text = q.unwrap_or_default();
     let found = state.svc.search_people(&actor, &text).await?;
     let event = Event::PeopleSearched { query: text, found: found.iter().map(|p| p.id).collect(), read: origin.api() };
-    state.svc.record_read(&actor, store::access::SEARCH_SUBJECT, event).await?;
+    state.svc.record_read(&actor, SEARCH_SUBJECT, event).await?;
     Ok(Json(found))
 }
 
@@ -48,7 +49,7 @@ pub async fn find_matches(
         found: found.iter().map(|m| m.person.id).collect(),
         read: origin.api(),
     };
-    state.svc.record_read(&actor, store::access::SEARCH_SUBJECT, event).await?;
+    state.svc.record_read(&actor, SEARCH_SUBJECT, event).await?;
     Ok(Json(found))
 }
 
@@ -90,8 +91,8 @@ pub async fn access(
 }
 
 /// The record as it stands after a command the caller was allowed to make.
-async fn record_after(state: &AppState, id: PersonId) -> Result<ChildRecord, ApiError> {
-    query::child_record(state.svc.store(), id).await.map_err(store_error)?.ok_or_else(|| gone(id.reference()))
+async fn record_after(state: &AppState, actor: &Actor, id: PersonId) -> Result<ChildRecord, ApiError> {
+    written(state.svc.child_record(actor, id)).await
 }
 
 /// `POST /people/{id}/aliases`: another name the person is known by.
@@ -121,7 +122,7 @@ pub async fn add_address(
     ApiJson(input): ApiJson<AddressInput>,
 ) -> Result<Created<AddressView>, ApiError> {
     let address = state.svc.add_address(&actor, id, &input).await?;
-    let record = record_after(&state, id).await?;
+    let record = record_after(&state, &actor, id).await?;
     let view = record.addresses.into_iter().find(|a| a.id == address).ok_or_else(|| gone(address.reference()))?;
     Ok(Created::new(view))
 }
@@ -134,7 +135,7 @@ pub async fn add_relationship(
     ApiJson(input): ApiJson<RelationshipInput>,
 ) -> Result<Created<RelationshipView>, ApiError> {
     let relationship = state.svc.add_relationship(&actor, id, &input).await?;
-    let record = record_after(&state, id).await?;
+    let record = record_after(&state, &actor, id).await?;
     let view = record
         .relationships
         .into_iter()

@@ -2,18 +2,18 @@
 //! absences that steer routing around people who are away.
 
 use super::extract::Id;
-use super::{ApiJson, gone, invalid_json, store_error};
+use super::{ApiJson, invalid_json, written};
 use crate::error::ApiError;
 use crate::{ApiUser, AppState};
 use axum::Json;
 use axum::extract::State;
 use commands::Caller;
 use commands::escalations::AbsenceInput;
+use commands::read_models::AbsenceView;
 use domain::escalation::{Policy, Trigger, TriggerPolicy};
 use domain::ids::StaffId;
 use serde::Serialize;
 use serde_json::Value;
-use store::query::{self, AbsenceView};
 
 /// A version of the policy.
 #[derive(Debug, Serialize)]
@@ -81,7 +81,5 @@ pub async fn set_absence(
     ApiJson(input): ApiJson<AbsenceInput>,
 ) -> Result<Json<AbsenceView>, ApiError> {
     state.svc.set_absence(Caller::Staff(&actor), id, &input).await?;
-    let absence =
-        query::absence(state.svc.store(), id).await.map_err(store_error)?.ok_or_else(|| gone(id.reference()))?;
-    Ok(Json(absence))
+    Ok(Json(written(state.svc.absence_written(Caller::Staff(&actor), id)).await?))
 }

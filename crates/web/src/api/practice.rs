@@ -4,14 +4,14 @@
 
 use super::cases::case_after;
 use super::extract::Id;
-use super::{ApiJson, Created, gone, store_error};
+use super::{ApiJson, Created, written};
 use crate::error::ApiError;
 use crate::{ApiUser, AppState};
 use axum::Json;
 use axum::extract::State;
 use commands::practice::{ConcernInput, PlanInput, StrategyDiscussionInput, ThresholdInput, WhenInput};
+use commands::read_models::{CaseView, ConcernView, ThresholdDecisionView};
 use domain::ids::{CaseId, PersonId};
-use store::query::{self, CaseView, ConcernView, ThresholdDecisionView};
 
 /// `POST /cases/{id}/plan`: starts a CIN, CP or LAC plan (ending the one before).
 pub async fn start_plan(
@@ -21,7 +21,7 @@ pub async fn start_plan(
     ApiJson(input): ApiJson<PlanInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     state.svc.start_plan(&actor, id, &input).await?;
-    Ok(Json(case_after(&state, id).await?))
+    Ok(Json(case_after(&state, &actor, id).await?))
 }
 
 /// `POST /cases/{id}/strategy-discussion`: with `s47` it starts the ICPC clock.
@@ -32,7 +32,7 @@ pub async fn strategy_discussion(
     ApiJson(input): ApiJson<StrategyDiscussionInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     state.svc.strategy_discussion(&actor, id, &input).await?;
-    Ok(Json(case_after(&state, id).await?))
+    Ok(Json(case_after(&state, &actor, id).await?))
 }
 
 /// `POST /cases/{id}/icpc`: the initial child protection conference was held.
@@ -43,7 +43,7 @@ pub async fn icpc(
     ApiJson(input): ApiJson<WhenInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     state.svc.icpc(&actor, id, &input).await?;
-    Ok(Json(case_after(&state, id).await?))
+    Ok(Json(case_after(&state, &actor, id).await?))
 }
 
 /// `POST /cases/{id}/review-conference`: a review child protection conference was held.
@@ -54,7 +54,7 @@ pub async fn review_conference(
     ApiJson(input): ApiJson<WhenInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     state.svc.review_conference(&actor, id, &input).await?;
-    Ok(Json(case_after(&state, id).await?))
+    Ok(Json(case_after(&state, &actor, id).await?))
 }
 
 /// `POST /cases/{id}/assessment-completion`: the assessment is complete.
@@ -65,7 +65,7 @@ pub async fn complete_assessment(
     ApiJson(input): ApiJson<WhenInput>,
 ) -> Result<Json<CaseView>, ApiError> {
     state.svc.complete_assessment(&actor, id, &input).await?;
-    Ok(Json(case_after(&state, id).await?))
+    Ok(Json(case_after(&state, &actor, id).await?))
 }
 
 /// `POST /people/{id}/threshold-decisions`: whether the threshold for a s47 enquiry or
@@ -77,13 +77,7 @@ pub async fn threshold_decision(
     ApiJson(input): ApiJson<ThresholdInput>,
 ) -> Result<Created<ThresholdDecisionView>, ApiError> {
     let decision = state.svc.threshold_decision(&actor, id, &input).await?;
-    let view = query::threshold_decisions(state.svc.store(), id)
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .find(|d| d.id == decision)
-        .ok_or_else(|| gone(format!("threshold decision {decision}")))?;
-    Ok(Created::new(view))
+    Ok(Created::new(written(state.svc.threshold_decision_written(&actor, id, decision)).await?))
 }
 
 /// `POST /people/{id}/concerns`: a new concern about a child already known.
@@ -94,11 +88,5 @@ pub async fn record_concern(
     ApiJson(input): ApiJson<ConcernInput>,
 ) -> Result<Created<ConcernView>, ApiError> {
     let concern = state.svc.record_concern(&actor, id, &input).await?;
-    let view = query::concerns(state.svc.store(), id)
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .find(|c| c.id == concern)
-        .ok_or_else(|| gone(format!("concern {concern}")))?;
-    Ok(Created::new(view))
+    Ok(Created::new(written(state.svc.concern_written(&actor, id, concern)).await?))
 }

@@ -7,9 +7,9 @@ use crate::{ApiUser, AppState};
 use axum::Json;
 use axum::extract::State;
 use commands::input::{DecisionInput, ReferralInput};
+use commands::read_models::{ReferralFilter, ReferralView};
 use domain::ids::{CaseId, ReferralId};
 use serde::Serialize;
-use store::query::{ReferralFilter, ReferralView};
 
 /// `GET /referrals?team=&undecided=&child=&limit=`: newest first; a partner sees their own.
 pub async fn list(

@@ -7,10 +7,10 @@ use crate::{ApiUser, AppState};
 use axum::Json;
 use axum::extract::State;
 use commands::Caller;
+use commands::read_models::{StaffView, TeamView};
 use commands::staff::{LeadershipInput, StaffInput, TeamInput};
 use domain::ids::{StaffId, TeamId};
 use domain::staff::Role;
-use store::query::{StaffView, TeamView};
 
 /// `GET /staff?team=`: the directory, optionally one team's.
 pub async fn list(

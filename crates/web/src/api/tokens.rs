@@ -7,11 +7,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use commands::CommandError;
+use commands::read_models::StaffView;
 use domain::ids::TokenId;
 use domain::text::Label;
 use domain::{FieldErrors, Rejection};
 use serde::{Deserialize, Serialize};
-use store::query::StaffView;
 
 /// The token's name when the client gives none.
 const DEFAULT_TOKEN_NAME: &str = "api";

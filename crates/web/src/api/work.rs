@@ -6,11 +6,11 @@ use crate::error::ApiError;
 use crate::{ApiUser, AppState};
 use axum::Json;
 use axum::extract::State;
+use commands::read_models::{DueView, NotificationView};
 use domain::flags::Flag;
 use domain::ids::PersonId;
 use jiff::Timestamp;
 use serde::Serialize;
-use store::query::{DueView, NotificationView};
 
 /// A flag on a child's record: the rule that raised it, in words, and its evidence.
 #[derive(Debug, Serialize)]

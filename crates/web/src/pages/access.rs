@@ -8,12 +8,12 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use commands::read_models::{AccessEntry, AccessKind};
 use domain::FieldError;
 use domain::authz::{Action, require};
 use domain::event::Event;
 use domain::ids::PersonId;
 use serde::Deserialize;
-use store::access::{AccessEntry, AccessKind};
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {

@@ -8,6 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum_extra::extract::Form;
 use commands::Caller;
+use commands::read_models::{StaffView, TeamView};
 use commands::staff::{LeadershipInput, StaffInput, TeamInput};
 use domain::authz::{Action, require};
 use domain::case::trim_number;
@@ -15,7 +16,6 @@ use domain::escalation::{Policy, PolicyError};
 use domain::ids::TeamId;
 use domain::staff::{Agency, Role};
 use serde::Deserialize;
-use store::query::{StaffView, TeamView};
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {
@@ -219,7 +219,7 @@ struct TeamRow {
 
 impl TeamRow {
     fn new(t: &TeamView) -> Self {
-        let name = |n: &Option<store::query::Named<domain::ids::StaffId>>| {
+        let name = |n: &Option<commands::read_models::Named<domain::ids::StaffId>>| {
             n.as_ref().map(|s| s.name.clone()).unwrap_or_default()
         };
         TeamRow {
@@ -338,7 +338,7 @@ async fn team_page(
         );
         out
     };
-    let id_of = |n: &Option<store::query::Named<domain::ids::StaffId>>| {
+    let id_of = |n: &Option<commands::read_models::Named<domain::ids::StaffId>>| {
         n.as_ref().map(|s| s.id.0.to_string()).unwrap_or_default()
     };
     let (tm, sm, hs) = match form {

@@ -125,7 +125,7 @@ pub fn trend(t: &commands::caseloads::Timeliness) -> String {
             h - bottom + 16.0,
             x(i),
             h - bottom + 16.0,
-            html_escape(month)
+            escaped(month)
         );
     }
     let lines = [
@@ -173,7 +173,7 @@ pub fn chart(bands: &[(&str, usize)]) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" aria-labelledby="chart-title chart-desc" class="chart"><title id="chart-title">Workers by caseload against their cap</title><desc id="chart-desc">"#
     );
     let desc: Vec<String> = bands.iter().map(|(l, n)| format!("{l}: {n}")).collect();
-    let _ = write!(s, "{}</desc>", html_escape(&desc.join("; ")));
+    let _ = write!(s, "{}</desc>", escaped(&desc.join("; ")));
     for (i, (label, n)) in bands.iter().enumerate() {
         let bar_h = (h - top - bottom) * (*n as f64) / max;
         let x = left + slot * i as f64 + slot * 0.15;
@@ -194,7 +194,7 @@ pub fn chart(bands: &[(&str, usize)]) -> String {
             y - 6.0,
             x + slot * 0.35,
             h - bottom + 18.0,
-            html_escape(label)
+            escaped(label)
         );
     }
     let _ = write!(
@@ -207,8 +207,11 @@ pub fn chart(bands: &[(&str, usize)]) -> String {
     s
 }
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// Text for the SVG, escaped as the templates escape it (askama's HTML escaper, which
+/// covers `'` too).
+fn escaped(s: &str) -> impl std::fmt::Display + '_ {
+    let Ok(safe) = askama::filters::escape(s, askama::filters::Html);
+    safe
 }
 
 async fn show(
@@ -418,6 +421,14 @@ mod tests {
         assert!(svg.contains(r#"height="168.0""#), "{svg}");
         assert!(svg.contains(r#"height="84.0""#), "{svg}");
         assert!(svg.contains("<desc id=\"chart-desc\">a: 2; b: 4; c: 0; d: 1; e: 1; f: 0</desc>"));
+    }
+
+    #[test]
+    fn labels_in_the_chart_are_escaped_quotes_and_all() {
+        let svg = chart(&[("O'Brien <&> \"team\"", 1)]);
+        assert!(svg.contains("O&#39;Brien &#60;&#38;&#62; &#34;team&#34;: 1</desc>"), "{svg}");
+        assert!(svg.contains(">O&#39;Brien &#60;&#38;&#62; &#34;team&#34;</text>"), "{svg}");
+        assert!(!svg.contains("O'Brien"), "{svg}");
     }
 
     #[test]

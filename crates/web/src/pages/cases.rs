@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use commands::cases::{CloseInput, NoteInput};
 use commands::input::{AllocationInput, VisitInput};
+use commands::read_models::CaseView;
 use domain::Rejection;
 use domain::authz::{Action, require};
 use domain::case::trim_number;
@@ -18,7 +19,6 @@ use domain::caseload::is_over_cap;
 use domain::ids::CaseId;
 use domain::visit::VisitOutcome;
 use serde::Deserialize;
-use store::query::CaseView;
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {

@@ -10,11 +10,11 @@ use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use commands::Caller;
 use commands::notifications::WebhookInput;
+use commands::read_models::Delivery;
 use domain::authz::{Action, require};
 use domain::ids::DeliveryId;
 use domain::staff::Agency;
 use serde::Deserialize;
-use store::Delivery;
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {

@@ -14,9 +14,9 @@ use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use commands::Caller;
 use commands::duplicates::ReviewPair;
+use commands::read_models::PersonView;
 use domain::ids::{DuplicatePairId, PersonId};
 use serde::Deserialize;
-use store::query::PersonView;
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {

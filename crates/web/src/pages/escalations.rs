@@ -14,12 +14,12 @@ use axum::routing::{get, post};
 use axum_extra::extract::Form;
 use commands::escalations::{AcknowledgeInput, ResolveInput};
 use commands::input::VisitInput;
+use commands::read_models::{EscalationHistoryView, EscalationView, WelfareCheckView};
 use domain::escalation::{EscalationId, EscalationState, Subject, Trigger};
 use domain::staff::Agency;
 use domain::visit::VisitOutcome;
 use jiff::Timestamp;
 use serde::Deserialize;
-use store::query::{EscalationHistoryView, EscalationView, WelfareCheckView};
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {
@@ -170,7 +170,7 @@ fn routing_words(reason: &str, from: &str) -> String {
 
 impl HistoryRow {
     fn new(h: &EscalationHistoryView) -> Self {
-        let name = |n: &Option<store::query::Named<domain::ids::StaffId>>| {
+        let name = |n: &Option<commands::read_models::Named<domain::ids::StaffId>>| {
             n.as_ref().map(|s| s.name.clone()).unwrap_or_default()
         };
         let assignee = name(&h.assignee);

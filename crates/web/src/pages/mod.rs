@@ -469,16 +469,14 @@ pub fn nhs_text(n: &str) -> String {
     domain::person::NhsNumber::parse(n).map(|n| n.formatted()).unwrap_or_else(|_| n.to_string())
 }
 
+/// What [`urlencode`] leaves as it is: letters, digits, `-_.~` and `/` (so a `next=`
+/// path stays readable); everything else is percent-encoded.
+const QUERY_VALUE: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
 /// Percent-encodes a string for a query parameter.
 pub fn urlencode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 /// Renders a template into a response, or a plain error if the template fails.
@@ -537,5 +535,12 @@ mod tests {
         assert_eq!(timescale_words(Timescale::WorkingHours(4)), "4 working hours");
         assert_eq!(timescale_words(Timescale::WorkingDays(1)), "1 working day");
         assert_eq!(timescale_words(Timescale::Months(24)), "24 months");
+    }
+
+    #[test]
+    fn query_values_keep_unreserved_characters_and_slashes() {
+        assert_eq!(urlencode("/people/12?q=a b&c"), "/people/12%3Fq%3Da%20b%26c");
+        assert_eq!(urlencode("O'Brien-Smith_1.~"), "O%27Brien-Smith_1.~");
+        assert_eq!(urlencode("Zoë"), "Zo%C3%AB");
     }
 }

@@ -9,6 +9,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use commands::read_models::{ChildRecord, PersonView, PracticeHistory};
 use domain::authz::{Action, permits};
 use domain::event::Event;
 use domain::ids::PersonId;
@@ -17,7 +18,6 @@ use domain::practice::{Forum, ThresholdOutcome};
 use domain::visit::VisitOutcome;
 use jiff::Timestamp;
 use serde::Deserialize;
-use store::query::{ChildRecord, PersonView, PracticeHistory};
 
 /// This module's routes.
 pub fn routes() -> Router<AppState> {
@@ -81,7 +81,7 @@ async fn search(
     if !text.is_empty() {
         let found = results.iter().map(|p| p.id).collect();
         let event = Event::PeopleSearched { query: text.clone(), found, read: origin.page() };
-        state.svc.record_read(&user.actor, store::access::SEARCH_SUBJECT, event).await?;
+        state.svc.record_read(&user.actor, commands::read_models::SEARCH_SUBJECT, event).await?;
     }
     let page = SearchPage {
         layout: Layout::load(&state, &user, "/people").await?,
@@ -178,7 +178,7 @@ pub(super) struct DueRow {
 }
 
 impl DueRow {
-    pub(super) fn new(d: &store::query::DueView, now: Timestamp) -> Self {
+    pub(super) fn new(d: &commands::read_models::DueView, now: Timestamp) -> Self {
         DueRow {
             label: d.kind.label(),
             due: when(&d.due_at),

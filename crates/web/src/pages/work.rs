@@ -7,9 +7,9 @@ use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
+use commands::read_models::{CaseFilter, CaseView, ReferralFilter};
 use domain::authz::{Action, require};
 use jiff::Timestamp;
-use store::query::{CaseFilter, CaseView, ReferralFilter};
 
 /// A child not seen for longer than this is flagged on the caseload.
 pub const UNSEEN_DAYS: i64 = 28;
