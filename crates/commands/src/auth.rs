@@ -9,8 +9,8 @@ use crate::{Caller, CommandError, Result, Service};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
+use domain::accounts;
 use domain::authz::Actor;
-use domain::event::Event;
 use domain::ids::{StaffId, TokenId};
 use domain::staff::NewPassword;
 use domain::text::Label;
@@ -87,7 +87,7 @@ impl Command for StartSession {
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let staff = load.actor()?.staff;
-        let event = Event::SignedIn { staff, expires_at: self.expires_at, session_hash: self.token_hash };
+        let event = accounts::sign_in(staff, self.expires_at, self.token_hash);
         Ok(Decided::new(staff.subject(), vec![event], ()))
     }
 }
@@ -108,7 +108,7 @@ impl Command for EndSession<'_> {
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let staff = load.actor()?.staff;
-        let event = Event::SignedOut { staff, session_hash: token_hash(self.session_token) };
+        let event = accounts::sign_out(staff, token_hash(self.session_token));
         Ok(Decided::new(staff.subject(), vec![event], ()))
     }
 }
@@ -136,11 +136,9 @@ impl Command for IssueToken {
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<TokenId>> {
         let staff = self.staff;
-        if load.staff_actor(staff).await?.is_none() {
-            return Err(crate::not_found(staff.reference()));
-        }
+        let on_record = load.staff_actor(staff).await?.is_some();
         let id = TokenId(load.next_id(TokenId::KIND).await?);
-        let event = Event::ApiTokenIssued { token: id, staff, name: self.name, token_hash: self.token_hash };
+        let event = accounts::issue_token(id, staff, self.name, self.token_hash, on_record)?;
         Ok(Decided::new(staff.subject(), vec![event], id))
     }
 }

@@ -12,10 +12,11 @@
 
 use crate::executor::{Batch, Command, Decided, Load};
 use crate::{Caller, CommandError, Result, Service};
-use domain::delivery::{AfterFailure, Channel};
+use domain::delivery::Channel;
 use domain::escalation::EscalationId;
 use domain::event::Event;
 use domain::ids::StaffId;
+use domain::outbox;
 use jiff::Timestamp;
 use notify::{Email, Mailer, SendError, WebhookCall, WebhookClient};
 use std::sync::Arc;
@@ -203,21 +204,13 @@ impl Service {
         let mut round = Round::default();
         for (d, outcome) in due.iter().zip(outcomes) {
             let attempts = d.attempts + 1;
-            let event = match outcome {
-                Ok(()) => Event::DeliverySent { delivery: d.id, channel: d.channel, attempts, at: now },
-                Err(e) => match retry.after_failure(attempts, e.retryable, now, rand::random::<f64>()) {
-                    AfterFailure::RetryAt(retry_at) => {
-                        Event::DeliveryDeferred { delivery: d.id, attempts, error: e.message, retry_at, at: now }
-                    }
-                    AfterFailure::GiveUp => Event::DeliveryFailed {
-                        delivery: d.id,
-                        channel: d.channel,
-                        attempts,
-                        error: e.message,
-                        at: now,
-                    },
-                },
+            let tried = outbox::Tried {
+                delivery: d.id,
+                channel: d.channel,
+                attempts: d.attempts,
+                outcome: outcome.as_ref().map(|_| ()).map_err(|e| (e.message.as_str(), e.retryable)),
             };
+            let event = outbox::outcome(tried, &retry, now, rand::random::<f64>());
             let recorded = batch.run(Caller::System("notifier"), RecordDelivery { delivery: d, event }).await?;
             match recorded {
                 Some(Recorded::Sent) => round.sent += 1,
@@ -298,37 +291,22 @@ impl Command for RecordDelivery<'_> {
 }
 
 /// Who hears that `d` failed: every administrator, and for an escalation the person one
-/// level above it, in their inbox (which cannot fail).
+/// level above it.
 async fn failure_notices(load: &mut Load<'_>, d: &Delivery, error: &str, now: Timestamp) -> Result<Vec<Event>> {
-    let what = match d.channel {
-        Channel::Webhook => format!("The {} webhook", d.recipient),
-        _ => format!("The email to {}", d.recipient),
+    let administrators = load.administrators().await?;
+    let above = match d.escalation {
+        Some(e) => next_level_up(load, e).await?,
+        None => None,
     };
-    let about = d.escalation.map(|e| format!(" about {}", e.reference())).unwrap_or_default();
-    let text = format!(
-        "Delivery failed: {what}{about} ({}) could not be delivered after {} tries: {error}",
-        d.id.reference(),
-        d.attempts + 1
-    );
-    let mut to: Vec<StaffId> = load.administrators().await?;
-    if let Some(e) = d.escalation
-        && let Some(above) = next_level_up(load, e).await?
-        && !to.contains(&above)
-    {
-        to.push(above);
-    }
-    Ok(to
-        .into_iter()
-        .map(|staff| Event::NotificationQueued {
-            to: staff,
-            about: d.escalation,
-            text: text.clone(),
-            at: now,
-            case: None,
-            referral: None,
-            inbox_only: true,
-        })
-        .collect())
+    let failed = outbox::Failed {
+        delivery: d.id,
+        channel: d.channel,
+        recipient: &d.recipient,
+        escalation: d.escalation,
+        attempts: d.attempts + 1,
+        error,
+    };
+    Ok(outbox::failure_notices(failed, &administrators, above, now))
 }
 
 /// The person at the level above an escalation's current one, if there is one.

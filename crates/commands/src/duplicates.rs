@@ -7,9 +7,10 @@ use crate::matching::{StoredDuplicate, duplicates_among};
 use crate::{Caller, Result, Service, not_found};
 use domain::Rejection;
 use domain::authz::{Action, Actor, require};
-use domain::duplicates::{FoundPair, check_merge};
+use domain::duplicates::FoundPair;
 use domain::event::Event;
 use domain::ids::{DuplicatePairId, PersonId};
+use domain::merging;
 use serde::Serialize;
 use store::duplicates::{self as stored, DuplicatePair};
 use store::query::{self, PersonView};
@@ -184,7 +185,7 @@ impl Command for QueueDuplicates {
                 evidence: d.evidence,
             });
         }
-        Ok(Decided::new("duplicates", vec![Event::DuplicatesFound { pairs }], ()))
+        Ok(Decided::new("duplicates", vec![merging::queue(pairs)], ()))
     }
 }
 
@@ -205,32 +206,20 @@ impl Command for Merge {
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let (actor, id, keep) = (load.actor()?, self.id, self.keep);
         let (pair, _) = load.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        if pair.state != "open" {
-            return Err(Rejection::conflict(
-                "keep",
-                format!("{} has already been decided ({})", id.reference(), pair.state),
-            )
-            .into());
-        }
-        let merged = if keep == pair.person_a {
-            pair.person_b
-        } else if keep == pair.person_b {
-            pair.person_a
-        } else {
-            return Err(Rejection::invalid(
-                "keep",
-                format!("choose {} or {}", pair.person_a.reference(), pair.person_b.reference()),
-            )
-            .into());
-        };
-        let kept_facts = load.merge_facts(keep).await?;
+        let merged = merging::merged_into(as_pair(&pair), keep)?;
+        let kept = load.merge_facts(keep).await?;
         let merged_facts = load.merge_facts(merged).await?;
         let related = load.relationship_between(keep, merged).await?;
-        check_merge(&kept_facts, &merged_facts, related.as_deref())?;
         let moved = load.records_of(merged).await?;
-        let event = Event::PeopleMerged { pair: id, kept: keep, merged, moved, by: actor.staff };
+        let check = merging::MergeCheck { kept: &kept, merged: &merged_facts, related: related.as_deref() };
+        let event = merging::merge(as_pair(&pair), keep, check, moved, actor.staff)?;
         Ok(Decided::new(keep.subject(), vec![event], ()))
     }
+}
+
+/// A stored pair as the merging rules read it.
+fn as_pair(p: &DuplicatePair) -> merging::Pair<'_> {
+    merging::Pair { id: p.id, state: &p.state, person_a: p.person_a, person_b: p.person_b, kept: p.kept }
 }
 
 /// Undoes a merge.
@@ -249,13 +238,12 @@ impl Command for Unmerge {
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let (actor, id) = (load.actor()?, self.id);
         let (pair, moved) = load.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        let (Some(kept), Some(moved), "merged") = (pair.kept, moved, pair.state.as_str()) else {
-            return Err(Rejection::conflict("pair", format!("{} is not merged", id.reference())).into());
+        let event = merging::unmerge(as_pair(&pair), moved, actor.staff)?;
+        let subject = match &event {
+            Event::PeopleUnmerged { merged, .. } => merged.subject(),
+            _ => id.subject(),
         };
-        let merged = if kept == pair.person_a { pair.person_b } else { pair.person_a };
-        // What was recorded against the person kept since the merge stays with them.
-        let event = Event::PeopleUnmerged { pair: id, kept, merged, moved, by: actor.staff };
-        Ok(Decided::new(merged.subject(), vec![event], ()))
+        Ok(Decided::new(subject, vec![event], ()))
     }
 }
 
@@ -275,15 +263,7 @@ impl Command for MarkDistinct {
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let (actor, id) = (load.actor()?, self.id);
         let (pair, _) = load.duplicate_pair(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        if pair.state != "open" {
-            return Err(Rejection::conflict(
-                "pair",
-                format!("{} has already been decided ({})", id.reference(), pair.state),
-            )
-            .into());
-        }
-        let event =
-            Event::PeopleMarkedDistinct { pair: id, person_a: pair.person_a, person_b: pair.person_b, by: actor.staff };
+        let event = merging::mark_distinct(as_pair(&pair), actor.staff)?;
         Ok(Decided::new(pair.person_a.subject(), vec![event], ()))
     }
 }

@@ -5,11 +5,9 @@ use crate::{Caller, Result, Service};
 use domain::Rejection;
 use domain::authz::{Action, Actor};
 use domain::escalation::{self, Ctx, EscalationId, Policy};
-use domain::event::Event;
 use domain::ids::StaffId;
 use domain::staff::Role;
 use domain::text::Reason;
-use jiff::Timestamp;
 use serde::Deserialize;
 
 /// An acknowledgement as it arrives.
@@ -133,16 +131,9 @@ impl Command for RaiseDisagreement<'_> {
         let text = domain::text::ConcernText::parse(&self.input.text)
             .map_err(|e| Rejection::invalid("text", e.replace("the concern", "what you disagree with")))?;
         let Some(r) = load.referral_state(referral).await? else { return Err(crate::not_found(referral.reference())) };
-        if load.referral_recorded_by(referral).await? != Some(actor.staff) {
-            // Not found rather than forbidden: other agencies' referrals stay undiscoverable.
-            return Err(crate::not_found(referral.reference()));
-        }
-        if r.decision.is_none() {
-            return Err(Rejection::conflict("referral", "the referral has not been decided yet").into());
-        }
+        let made_by_them = load.referral_recorded_by(referral).await? == Some(actor.staff);
         let id = load.next_id("disagreement").await?;
-        let event =
-            Event::DisagreementRaised { disagreement: id, referral, team: r.team, by: actor.staff, text, at: now };
+        let event = escalation::disagreement::raise(id, &r, made_by_them, actor.staff, text, now)?;
         Ok(Decided::new(format!("disagreement:{id}"), vec![event], id))
     }
 }
@@ -170,13 +161,11 @@ impl Command for SetAbsence<'_> {
             Some(s) => Some(crate::input::parse_moment(s).map_err(|e| Rejection::invalid("until", e))?),
             None => None,
         };
-        if until.is_some_and(|u: Timestamp| u <= load.now()) {
-            return Err(Rejection::invalid("until", "the end of the absence must be in the future").into());
-        }
+        let event = domain::accounts::set_absence(staff, until, load.now())?;
         if load.staff_actor(staff).await?.is_none() {
             return Err(crate::not_found(staff.reference()));
         }
-        Ok(Decided::new(staff.subject(), vec![Event::AbsenceSet { staff, until }], ()))
+        Ok(Decided::new(staff.subject(), vec![event], ()))
     }
 }
 
@@ -194,13 +183,10 @@ impl Command for SetPolicy<'_> {
     }
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<i64>> {
-        self.policy.validate().map_err(|e| match e {
-            escalation::PolicyError::Invalid { field, message } => Rejection::invalid(field, message),
-            escalation::PolicyError::Malformed(m) => Rejection::invalid("policy", m),
-        })?;
-        let body = serde_json::to_value(self.policy).map_err(|e| Rejection::invalid("policy", e.to_string()))?;
-        let version = load.current_policy().await?.map(|(v, _)| v).unwrap_or(0) + 1;
-        Ok(Decided::new(format!("policy:{version}"), vec![Event::PolicySet { version, policy: body }], version))
+        let current = load.current_policy().await?.map(|(v, _)| v).unwrap_or(0);
+        let event = escalation::set_policy(current, self.policy)?;
+        let version = current + 1;
+        Ok(Decided::new(format!("policy:{version}"), vec![event], version))
     }
 }
 

@@ -3,7 +3,6 @@
 
 use crate::executor::{Command, Decided, Load};
 use crate::{Caller, Result, Service};
-use domain::event::Event;
 use jiff::SignedDuration;
 
 /// The lease's name.
@@ -37,7 +36,7 @@ impl Command for PurgeSessions {
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<u64>> {
         let now = load.now();
         let count = load.expired_sessions(now).await?;
-        let events = if count > 0 { vec![Event::SessionsPurged { before: now, count }] } else { vec![] };
+        let events = domain::accounts::purge_sessions(now, count).into_iter().collect();
         Ok(Decided::new("sessions", events, count))
     }
 }

@@ -3,7 +3,7 @@
 
 use domain::ids::{PersonId, StaffId, TeamId};
 use domain::person::{PersonDetails, PersonInput};
-use domain::referral::{Category, Decision, ReferralSource, parse_categories};
+use domain::referral::{Decision, ReferralSource, parse_categories};
 use domain::text::{ConcernText, FreeName, NoteText, Reason};
 use domain::visit::VisitOutcome;
 use domain::{FieldErrors, Rejection};
@@ -67,33 +67,8 @@ pub struct ReferralInput {
     pub children: Vec<ReferralChildInput>,
 }
 
-/// A child named in a parsed referral.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReferralChild {
-    /// Someone already recorded.
-    Existing(PersonId),
-    /// Someone new.
-    New(PersonDetails),
-}
-
-/// A parsed referral.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewReferral {
-    /// Team.
-    pub team: TeamId,
-    /// Source.
-    pub source: ReferralSource,
-    /// Referrer.
-    pub referrer: Option<FreeName>,
-    /// Received at (none: now).
-    pub received_at: Option<Timestamp>,
-    /// Concern.
-    pub concern: ConcernText,
-    /// Categories.
-    pub categories: Vec<Category>,
-    /// Children.
-    pub children: Vec<ReferralChild>,
-}
+// The parsed forms live with the rules that receive them.
+pub use domain::referral::intake::{NewReferral, ReferralChild};
 
 impl ReferralInput {
     /// Parses every field; `today` bounds dates of birth.

@@ -3,17 +3,16 @@
 
 use crate::executor::{Command, Decided, Load};
 use crate::{Caller, Result, Service, not_found};
+use domain::Rejection;
 use domain::authz::Action;
-use domain::delivery::{EmailAddress, WebhookUrl};
 use domain::event::Event;
 use domain::ids::{DeliveryId, StaffId};
-use domain::staff::Agency;
-use domain::{FieldErrors, Rejection};
+use domain::outbox;
 use serde::{Deserialize, Serialize};
 use store::Delivery;
 
 /// The shortest webhook secret accepted: 128 bits as hex, or a long passphrase.
-pub const MIN_SECRET_CHARS: usize = 32;
+pub use domain::outbox::MIN_SECRET_CHARS;
 
 /// Contact details and choices as they arrive.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -131,22 +130,11 @@ impl Command for SetContact<'_> {
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let (staff, input) = (self.staff, self.input);
-        let mut errors = FieldErrors::new();
-        let email = match input.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-            Some(raw) => errors.field("email", EmailAddress::parse(raw)),
-            None => None,
-        };
-        let email_notifications = input.email_notifications.unwrap_or(true);
-        if email_notifications && email.is_none() && input.email.as_deref().is_some_and(|e| e.trim().is_empty()) {
-            // Asking for email without an address is allowed (nothing is sent) but almost
-            // certainly a mistake on a form; say so.
-            errors.push("email", "give an address to have notifications emailed, or turn email off");
-        }
-        errors.finish()?;
+        let event = domain::accounts::set_contact(staff, input.email.as_deref(), input.email_notifications)?;
         if load.staff_actor(staff).await?.is_none() {
             return Err(not_found(staff.reference()));
         }
-        Ok(Decided::new(staff.subject(), vec![Event::ContactSet { staff, email, email_notifications }], ()))
+        Ok(Decided::new(staff.subject(), vec![event], ()))
     }
 }
 
@@ -165,19 +153,12 @@ impl Command for SetWebhookEndpoint<'_> {
 
     async fn decide(self, _load: &mut Load<'_>) -> Result<Decided<()>> {
         let input = self.input;
-        let mut errors = FieldErrors::new();
-        let agency = errors.field("agency", Agency::parse(&input.agency));
-        let url = errors.field("url", WebhookUrl::parse(&input.url));
-        let secret = input.secret.trim().to_string();
-        if secret.chars().count() < MIN_SECRET_CHARS {
-            errors.push("secret", format!("a signing secret has at least {MIN_SECRET_CHARS} characters"));
-        }
-        errors.finish()?;
-        let (Some(agency), Some(url)) = (agency, url) else {
-            return Err(Rejection::invalid("agency", "missing").into());
+        let event = outbox::set_webhook_endpoint(&input.agency, &input.url, &input.secret)?;
+        let subject = match &event {
+            Event::WebhookEndpointSet { agency, .. } => format!("webhook:{}", agency.code()),
+            _ => "webhook".to_string(),
         };
-        let subject = format!("webhook:{}", agency.code());
-        Ok(Decided::new(subject, vec![Event::WebhookEndpointSet { agency, url, secret }], ()))
+        Ok(Decided::new(subject, vec![event], ()))
     }
 }
 
@@ -197,13 +178,10 @@ impl Command for RetryDelivery {
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let id = self.id;
         let d = load.delivery(id).await?.ok_or_else(|| not_found(id.reference()))?;
-        if d.state != "failed" {
-            return Err(Rejection::conflict("state", format!("{} is {}, not failed", id.reference(), d.state)).into());
-        }
         let by = match load.caller() {
             Caller::Staff(a) => Some(a.staff),
             Caller::System(_) => None,
         };
-        Ok(Decided::new(id.subject(), vec![Event::DeliveryRetried { delivery: id, by, at: load.now() }], ()))
+        Ok(Decided::new(id.subject(), vec![outbox::retry(id, &d.state, by, load.now())?], ()))
     }
 }

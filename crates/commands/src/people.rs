@@ -3,9 +3,9 @@
 use crate::executor::{Command, Decided, Load};
 use crate::{Caller, Result, Service, not_found};
 use domain::authz::{Action, Actor};
-use domain::event::Event;
 use domain::ids::{AddressId, PersonId, RelationshipId};
 use domain::person::{Address, AddressInput, Name, PersonDetails, PersonInput, RelationshipKind};
+use domain::recording;
 use domain::{FieldErrors, Rejection};
 use serde::Deserialize;
 
@@ -49,7 +49,7 @@ impl Command for RegisterPerson<'_> {
         errors.finish()?;
         let details = details.ok_or_else(|| Rejection::invalid("given_name", "missing"))?;
         let person = PersonId(load.next_id(PersonId::KIND).await?);
-        Ok(Decided::new(person.subject(), vec![Event::PersonRegistered { person, details }], person))
+        Ok(Decided::new(person.subject(), vec![recording::register(person, details)], person))
     }
 }
 
@@ -79,7 +79,7 @@ impl Command for AddAlias<'_> {
         if !load.person_exists(person).await? {
             return Err(not_found(person.reference()));
         }
-        Ok(Decided::new(person.subject(), vec![Event::AliasAdded { person, given_name, family_name }], ()))
+        Ok(Decided::new(person.subject(), vec![recording::add_alias(person, given_name, family_name)], ()))
     }
 }
 
@@ -107,7 +107,7 @@ impl Command for AddAddress<'_> {
             return Err(not_found(person.reference()));
         }
         let address_id = AddressId(load.next_id(AddressId::KIND).await?);
-        Ok(Decided::new(person.subject(), vec![Event::AddressAdded { address_id, person, address }], address_id))
+        Ok(Decided::new(person.subject(), vec![recording::add_address(address_id, person, address)], address_id))
     }
 }
 
@@ -129,17 +129,7 @@ impl Command for AddRelationship<'_> {
         let person = self.person;
         let mut errors = FieldErrors::new();
         let kind = errors.field("kind", RelationshipKind::parse(&self.input.kind));
-        let related = match self.input.related {
-            Some(r) if r > 0 && r != person.0 => Some(PersonId(r)),
-            Some(r) if r == person.0 => {
-                errors.push("related", "a person cannot be related to themselves");
-                None
-            }
-            _ => {
-                errors.push("related", "choose the other person");
-                None
-            }
-        };
+        let related = recording::check_related(person, self.input.related, &mut errors);
         errors.finish()?;
         let (Some(kind), Some(related)) = (kind, related) else {
             return Err(Rejection::invalid("kind", "missing").into());
@@ -147,11 +137,9 @@ impl Command for AddRelationship<'_> {
         if !load.person_exists(person).await? {
             return Err(not_found(person.reference()));
         }
-        if !load.person_exists(related).await? {
-            return Err(Rejection::invalid("related", format!("there is no person {}", related.reference())).into());
-        }
+        let related_exists = load.person_exists(related).await?;
         let relationship = RelationshipId(load.next_id(RelationshipId::KIND).await?);
-        let event = Event::RelationshipRecorded { relationship, person, related, kind };
+        let event = recording::add_relationship(relationship, person, related, kind, related_exists)?;
         Ok(Decided::new(person.subject(), vec![event], relationship))
     }
 }

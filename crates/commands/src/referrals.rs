@@ -6,8 +6,8 @@ use crate::{Caller, Result, Service, not_found};
 use domain::authz::{Action, Actor};
 use domain::event::Event;
 use domain::ids::{CaseId, PersonId, ReferralId};
-use domain::{Rejection, referral};
-use jiff::SignedDuration;
+use domain::referral;
+use domain::referral::intake::{self, NamedChild};
 
 /// What a decision did: the cases it opened or joined.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,55 +33,21 @@ impl Command for CreateReferral<'_> {
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<ReferralId>> {
         let actor = load.actor()?;
-        let r = self.input.parse(load.today())?;
-        let now = load.now();
-        let received_at = r.received_at.unwrap_or(now);
-        if received_at > now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now) {
-            return Err(Rejection::invalid("received_at", "the time received cannot be in the future").into());
-        }
-        if !load.team_exists(r.team).await? {
-            return Err(Rejection::invalid("team", format!("there is no team {}", r.team)).into());
-        }
-        let mut events = Vec::new();
-        let mut children = Vec::new();
-        for (i, child) in r.children.into_iter().enumerate() {
-            match child {
-                ReferralChild::Existing(p) => {
-                    if !load.person_exists(p).await? {
-                        return Err(Rejection::invalid(
-                            format!("children[{i}].person_id"),
-                            format!("there is no person {}", p.reference()),
-                        )
-                        .into());
-                    }
-                    if children.contains(&p) {
-                        return Err(Rejection::invalid(
-                            format!("children[{i}].person_id"),
-                            "this child is named twice",
-                        )
-                        .into());
-                    }
-                    children.push(p);
+        let mut r = self.input.parse(load.today())?;
+        let team_exists = load.team_exists(r.team).await?;
+        let mut children = Vec::with_capacity(r.children.len());
+        for child in std::mem::take(&mut r.children) {
+            children.push(match child {
+                ReferralChild::Existing(person) => {
+                    NamedChild::Existing { person, on_record: load.person_exists(person).await? }
                 }
                 ReferralChild::New(details) => {
-                    let person = PersonId(load.next_id(PersonId::KIND).await?);
-                    events.push(Event::PersonRegistered { person, details });
-                    children.push(person);
+                    NamedChild::New { person: PersonId(load.next_id(PersonId::KIND).await?), details }
                 }
-            }
+            });
         }
         let referral = ReferralId(load.next_id(ReferralId::KIND).await?);
-        events.push(Event::ReferralReceived {
-            referral,
-            team: r.team,
-            source: r.source,
-            referrer: r.referrer,
-            recorded_by: actor.staff,
-            received_at,
-            concern: r.concern,
-            categories: r.categories,
-            children,
-        });
+        let events = intake::receive(referral, r, children, team_exists, actor.staff, load.now())?;
         Ok(Decided::new(referral.subject(), events, referral))
     }
 }

@@ -2,12 +2,12 @@
 
 use crate::executor::{Command, Decided, Load};
 use crate::{Caller, CommandError, Result, Service, auth, not_found};
+use domain::Rejection;
+use domain::accounts;
 use domain::authz::Action;
-use domain::event::Event;
 use domain::ids::{StaffId, TeamId};
-use domain::staff::{Agency, Fte, Login, NewPassword, Role};
-use domain::text::{FreeName, Label};
-use domain::{FieldErrors, Rejection};
+use domain::staff::NewPassword;
+use domain::text::Label;
 use serde::Deserialize;
 
 /// A new team as it arrives.
@@ -65,12 +65,6 @@ pub struct StaffInput {
     pub qualified_on: Option<String>,
 }
 
-/// A date of qualifying: an ISO date, not in the future.
-fn parse_qualified_on(raw: &str, today: jiff::civil::Date) -> Result<jiff::civil::Date, String> {
-    let d: jiff::civil::Date = raw.parse().map_err(|_| "must be a date such as 2025-09-01".to_string())?;
-    if d > today { Err("cannot be in the future".into()) } else { Ok(d) }
-}
-
 /// When a social worker qualified, as it arrives.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct QualificationInput {
@@ -94,11 +88,9 @@ impl Command for CreateTeam<'_> {
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<TeamId>> {
         let name = Label::parse(&self.input.name).map_err(|e| Rejection::invalid("name", e))?;
-        if load.team_name_taken(name.as_str()).await? {
-            return Err(Rejection::conflict("name", format!("there is already a team called {name}")).into());
-        }
+        let taken = load.team_name_taken(name.as_str()).await?;
         let team = TeamId(load.next_id(TeamId::KIND).await?);
-        Ok(Decided::new(team.subject(), vec![Event::TeamCreated { team, name }], team))
+        Ok(Decided::new(team.subject(), vec![accounts::create_team(team, name, taken)?], team))
     }
 }
 
@@ -121,47 +113,21 @@ impl Command for SetTeamLeadership<'_> {
         if !load.team_exists(team).await? {
             return Err(not_found(team.reference()));
         }
-        let mut errors = FieldErrors::new();
-        let mut check = async |field: &str, id: Option<i64>, roles: &[Role]| -> Result<Option<StaffId>> {
-            let Some(id) = id else { return Ok(None) };
-            match load.staff_actor(StaffId(id)).await? {
-                Some(a) if roles.contains(&a.role) => Ok(Some(a.staff)),
-                Some(a) => {
-                    errors.push(field, format!("{} is a {}", a.login, a.role.label().to_lowercase()));
-                    Ok(None)
-                }
-                None => {
-                    errors.push(field, format!("there is no member of staff {id}"));
-                    Ok(None)
-                }
+        let mut named: [Option<accounts::Named>; 3] = Default::default();
+        for (slot, id) in named.iter_mut().zip([input.team_manager, input.service_manager, input.head_of_service]) {
+            if let Some(id) = id {
+                let found = load.staff_actor(StaffId(id)).await?.map(|a| (a.login, a.role));
+                *slot = Some(accounts::Named { id, found });
             }
-        };
-        let managers = [Role::TeamManager, Role::ServiceManager, Role::HeadOfService, Role::Director];
-        let tm = check("team_manager", input.team_manager, &managers).await?;
-        let sm = check("service_manager", input.service_manager, &managers[1..]).await?;
-        let hos = check("head_of_service", input.head_of_service, &managers[2..]).await?;
-        errors.finish()?;
-        let event = Event::TeamLeadershipSet { team, team_manager: tm, service_manager: sm, head_of_service: hos };
-        Ok(Decided::new(team.subject(), vec![event], ()))
+        }
+        Ok(Decided::new(team.subject(), vec![accounts::set_team_leadership(team, named)?], ()))
     }
-}
-
-/// A new account's details, checked, with the password already hashed.
-struct NewStaff {
-    login: Login,
-    name: FreeName,
-    role: Role,
-    agency: Option<Agency>,
-    team: Option<TeamId>,
-    fte: Fte,
-    deputy: Option<StaffId>,
-    qualified_on: Option<jiff::civil::Date>,
-    password_hash: Option<String>,
 }
 
 /// Gives a member of staff an account.
 struct AddStaff {
-    new: NewStaff,
+    account: accounts::NewAccount,
+    password_hash: Option<String>,
 }
 
 impl Command for AddStaff {
@@ -173,25 +139,20 @@ impl Command for AddStaff {
     }
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<StaffId>> {
-        let NewStaff { login, name, role, agency, team, fte, deputy, qualified_on, password_hash } = self.new;
-        if load.login_taken(login.as_str()).await? {
-            return Err(Rejection::conflict("login", format!("the login {login} is taken")).into());
-        }
-        if let Some(t) = team
-            && !load.team_exists(t).await?
-        {
-            return Err(Rejection::invalid("team", format!("there is no team {t}")).into());
-        }
-        if let Some(d) = deputy
-            && load.staff_actor(d).await?.is_none()
-        {
-            return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
-        }
+        let a = &self.account;
+        let facts = accounts::AccountFacts {
+            login_taken: load.login_taken(a.login.as_str()).await?,
+            team_exists: match a.team {
+                Some(t) => load.team_exists(t).await?,
+                None => true,
+            },
+            deputy_exists: match a.deputy {
+                Some(d) => load.staff_actor(d).await?.is_some(),
+                None => true,
+            },
+        };
         let staff = StaffId(load.next_id(StaffId::KIND).await?);
-        let mut events = vec![Event::StaffAdded { staff, login, name, role, agency, team, fte, deputy, password_hash }];
-        if let Some(qualified_on) = qualified_on {
-            events.push(Event::QualificationRecorded { staff, qualified_on });
-        }
+        let events = accounts::add_staff(staff, self.account, self.password_hash, facts)?;
         Ok(Decided::new(staff.subject(), events, staff))
     }
 }
@@ -212,18 +173,14 @@ impl Command for SetDeputy {
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let (staff, deputy) = (self.staff, self.deputy);
-        if deputy == Some(staff) {
-            return Err(Rejection::invalid("deputy", "a person cannot be their own deputy").into());
-        }
         if load.staff_actor(staff).await?.is_none() {
             return Err(not_found(staff.reference()));
         }
-        if let Some(d) = deputy
-            && load.staff_actor(d).await?.is_none()
-        {
-            return Err(Rejection::invalid("deputy", format!("there is no member of staff {d}")).into());
-        }
-        Ok(Decided::new(staff.subject(), vec![Event::DeputySet { staff, deputy }], ()))
+        let deputy_exists = match deputy {
+            Some(d) if d != staff => load.staff_actor(d).await?.is_some(),
+            _ => true,
+        };
+        Ok(Decided::new(staff.subject(), vec![accounts::set_deputy(staff, deputy, deputy_exists)?], ()))
     }
 }
 
@@ -243,16 +200,11 @@ impl Command for SetQualification<'_> {
 
     async fn decide(self, load: &mut Load<'_>) -> Result<Decided<()>> {
         let staff = self.staff;
-        let qualified_on = parse_qualified_on(self.input.qualified_on.trim(), load.today())
+        let qualified_on = accounts::parse_qualified_on(self.input.qualified_on.trim(), load.today())
             .map_err(|e| Rejection::invalid("qualified_on", e))?;
-        match load.staff_actor(staff).await? {
-            Some(a) if a.role.is_practitioner() => {}
-            Some(a) => {
-                return Err(Rejection::invalid("qualified_on", format!("{} does not hold cases", a.login)).into());
-            }
-            None => return Err(not_found(staff.reference())),
-        }
-        Ok(Decided::new(staff.subject(), vec![Event::QualificationRecorded { staff, qualified_on }], ()))
+        let who = load.staff_actor(staff).await?.ok_or_else(|| not_found(staff.reference()))?;
+        let event = accounts::set_qualification(staff, &who.login, who.role, qualified_on)?;
+        Ok(Decided::new(staff.subject(), vec![event], ()))
     }
 }
 
@@ -283,8 +235,7 @@ impl Command for SetPassword {
         if load.staff_actor(staff).await?.is_none() {
             return Err(not_found(staff.reference()));
         }
-        let event = Event::PasswordSet { staff, password_hash: self.password_hash };
-        Ok(Decided::new(staff.subject(), vec![event], ()))
+        Ok(Decided::new(staff.subject(), vec![accounts::set_password(staff, self.password_hash)], ()))
     }
 }
 
@@ -311,48 +262,23 @@ impl Service {
         // Checked before the password is hashed: hashing is costly, and the refusal must
         // not wait on it.
         by.require(Action::ManageStaff)?;
-        let mut errors = FieldErrors::new();
-        let login = errors.field("login", Login::parse(&input.login));
-        let name = errors.field("name", FreeName::parse(&input.name));
-        let role = errors.field("role", Role::parse(&input.role));
-        let agency = match input.agency.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(a) => errors.field("agency", Agency::parse(a)),
-            None => None,
+        let fields = accounts::AccountFields {
+            login: &input.login,
+            name: &input.name,
+            role: &input.role,
+            agency: input.agency.as_deref(),
+            team: input.team,
+            fte: input.fte,
+            deputy: input.deputy,
+            qualified_on: input.qualified_on.as_deref(),
+            password: &input.password,
         };
-        if role == Some(Role::Partner) && agency.is_none() && !errors.errors().iter().any(|e| e.field == "agency") {
-            errors.push("agency", "a partner user needs an agency: police, school, health or other");
-        }
-        if role.is_some_and(|r| r != Role::Partner) && agency.is_some() {
-            errors.push("agency", "only partner users have an agency");
-        }
-        let fte = errors.field("fte", Fte::new(input.fte.unwrap_or(1.0)));
-        let qualified_on = match input.qualified_on.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            Some(raw) => errors.field("qualified_on", parse_qualified_on(raw, self.today())),
-            None => None,
-        };
-        // The operator may create an account without a password (set one later); a
-        // person creating one through the service must give one.
-        let password = if input.password.is_empty() && matches!(by, Caller::System(_)) {
-            Some(None)
-        } else {
-            errors.field("password", NewPassword::parse(&input.password)).map(Some)
-        };
-        let team = input.team.filter(|t| *t > 0).map(TeamId);
-        if role.is_some_and(Role::is_practitioner) && team.is_none() {
-            errors.push("team", "a social worker needs a team");
-        }
-        errors.finish()?;
-        let (Some(login), Some(name), Some(role), Some(fte), Some(password)) = (login, name, role, fte, password)
-        else {
-            return Err(Rejection::invalid("login", "missing").into());
-        };
-        let password_hash = match password {
+        let mut account = accounts::NewAccount::check(fields, self.today(), matches!(by, Caller::System(_)))?;
+        let password_hash = match account.password.take() {
             Some(p) => Some(hash_off_thread(p).await?),
             None => None,
         };
-        let deputy = input.deputy.filter(|d| *d > 0).map(StaffId);
-        let new = NewStaff { login, name, role, agency, team, fte, deputy, qualified_on, password_hash };
-        self.execute(by, AddStaff { new }).await
+        self.execute(by, AddStaff { account, password_hash }).await
     }
 
     /// Sets who covers for a member of staff when they are away (or nobody).

@@ -8,8 +8,8 @@
 use crate::executor::{Batch, Command, Decided, Load};
 use crate::{Caller, CommandError, Result, Service};
 use domain::escalation::{self, Ctx, EscalationId, Subject};
-use domain::event::Event;
 use domain::ids::{PersonId, ReferralId};
+use domain::reactions;
 use domain::timer::TimerKind;
 use jiff::Timestamp;
 use store::{DueTimer, Preload};
@@ -121,10 +121,9 @@ impl Command for FireTimer<'_> {
         let t = self.timer;
         let mut events = vec![];
         let mut timers = vec![];
-        if t.kind.is_deadline() {
-            // What follows (an escalation, if the condition still holds) is for the rules.
-            events.push(Event::DeadlinePassed { kind: t.kind, subject: t.subject.clone(), due_at: t.due_at });
-        }
+        // A deadline passing: what follows (an escalation, if its condition still holds)
+        // is for the rules.
+        events.extend(reactions::deadline_passed(t.kind, &t.subject, t.due_at));
         match t.kind {
             TimerKind::FlagWindow => {
                 if let Some(child) = person(&t.subject) {

@@ -5,12 +5,13 @@
 //! This module is pure. It decides *what happens* (events and timer changes) given the
 //! state the caller loads; the application layer commits the result in one transaction.
 
+pub mod disagreement;
 mod engine;
 mod policy;
 mod routing;
 
 pub use engine::*;
-pub use policy::{FlagWindows, Policy, PolicyError, Timescales, TriggerPolicy};
+pub use policy::{FlagWindows, Policy, PolicyError, Timescales, TriggerPolicy, set_policy};
 pub use routing::{Line, Route, StaffStatus, route};
 
 // Declared beside `Event`, which carries them, so events need not import the rules that emit them.

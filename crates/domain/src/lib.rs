@@ -4,6 +4,7 @@
 //! rejection). Time is always an argument ([`clock::Clock`] supplies it at the edges),
 //! so every rule is testable in microseconds.
 
+pub mod accounts;
 pub mod authz;
 pub mod case;
 pub mod caseload;
@@ -16,9 +17,12 @@ pub mod escalation;
 pub mod event;
 pub mod flags;
 pub mod ids;
+pub mod merging;
+pub mod outbox;
 pub mod person;
 pub mod practice;
 pub mod reactions;
+pub mod recording;
 pub mod referral;
 pub mod staff;
 pub mod text;

@@ -454,7 +454,7 @@ pub fn react(events: &[Event], snap: &Snapshot, ctx: &Ctx<'_>) -> Vec<Step> {
                 reflag.insert(*child);
             }
             Event::DeadlinePassed { kind, subject, due_at } => {
-                steps.extend(deadline_passed(snap, ctx, *kind, subject, *due_at));
+                steps.extend(after_deadline(snap, ctx, *kind, subject, *due_at));
             }
             _ => {}
         }
@@ -467,9 +467,15 @@ pub fn react(events: &[Event], snap: &Snapshot, ctx: &Ctx<'_>) -> Vec<Step> {
     steps
 }
 
+/// The event of a timer of `kind` falling due, when it is a deadline (deadlines stay
+/// overdue until met, and the rules decide what their passing calls for).
+pub fn deadline_passed(kind: TimerKind, subject: &str, due_at: Timestamp) -> Option<Event> {
+    kind.is_deadline().then(|| Event::DeadlinePassed { kind, subject: subject.to_string(), due_at })
+}
+
 /// A deadline fell due: the escalation its condition calls for, if the condition still
 /// holds (the sweeper reports every deadline; most were met in time and are done).
-fn deadline_passed(snap: &Snapshot, ctx: &Ctx<'_>, kind: TimerKind, subject: &str, due_at: Timestamp) -> Vec<Step> {
+fn after_deadline(snap: &Snapshot, ctx: &Ctx<'_>, kind: TimerKind, subject: &str, due_at: Timestamp) -> Vec<Step> {
     let when = |at: Timestamp| ctx.calendar.local_datetime(at).strftime("%-d %b %Y %H:%M").to_string();
     let child = child_of(subject);
     let facts = child.and_then(|c| snap.child(c));

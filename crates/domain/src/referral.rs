@@ -6,6 +6,8 @@ use crate::ids::{CaseId, PersonId, ReferralId, StaffId, TeamId};
 use crate::text::Reason;
 use jiff::Timestamp;
 
+pub mod intake;
+
 // Declared beside `Event`, which carries them, so events need not import the rules that emit them.
 pub use crate::event::referrals::{Category, Decision, ReferralSource};
 

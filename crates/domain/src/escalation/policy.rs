@@ -182,6 +182,18 @@ impl Default for Policy {
     }
 }
 
+/// A new version of the policy, after `current` (0: the built-in default), once it makes
+/// sense: each value out of range is refused, naming its field.
+pub fn set_policy(current: i64, policy: &Policy) -> Result<crate::event::Event, crate::error::Rejection> {
+    use crate::error::Rejection;
+    policy.validate().map_err(|e| match e {
+        PolicyError::Invalid { field, message } => Rejection::invalid(field, message),
+        PolicyError::Malformed(m) => Rejection::invalid("policy", m),
+    })?;
+    let body = serde_json::to_value(policy).map_err(|e| Rejection::invalid("policy", e.to_string()))?;
+    Ok(crate::event::Event::PolicySet { version: current + 1, policy: body })
+}
+
 /// A policy that does not make sense.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PolicyError {
