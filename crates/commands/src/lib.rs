@@ -76,6 +76,17 @@ impl From<StoreError> for CommandError {
     }
 }
 
+/// Whether the service can take requests, as `/ready` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    /// Yes.
+    Ready,
+    /// The database's schema is older than this program: run `safeguard migrate`.
+    SchemaBehind,
+    /// The database refuses writes (full, or out of reach) and a trial write still fails.
+    CannotWrite,
+}
+
 /// Shorthand for results of commands and queries.
 pub type Result<T, E = CommandError> = std::result::Result<T, E>;
 
@@ -187,9 +198,14 @@ impl Service {
         Ok(store::query::operational_figures(&self.store, self.now()).await?)
     }
 
-    /// Whether the store answers and its schema is current (`/ready`).
-    pub async fn ready(&self) -> Result<bool> {
-        Ok(self.store.schema_is_current().await?)
+    /// Whether the service can take requests (`/ready`): the store answers, its schema is
+    /// current, and it takes writes (after a write was refused for want of a database,
+    /// until a trial write succeeds).
+    pub async fn ready(&self) -> Result<Readiness> {
+        if !self.store.schema_is_current().await? {
+            return Ok(Readiness::SchemaBehind);
+        }
+        Ok(if self.store.writable().await? { Readiness::Ready } else { Readiness::CannotWrite })
     }
 
     /// The escalation policy in force and its version (0: the built-in default).

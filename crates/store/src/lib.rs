@@ -390,6 +390,13 @@ impl Store {
         Ok(())
     }
 
+    /// Tests only (SQLite): how many pages the database holds now.
+    #[cfg(feature = "testing")]
+    pub async fn page_count(&self) -> Result<i64, StoreError> {
+        use sqlx::Row;
+        Ok(sqlx::query("PRAGMA page_count").fetch_one(&self.pool).await?.try_get(0)?)
+    }
+
     /// Tests only (SQLite): caps the database at `pages` pages on every connection, now
     /// and as new ones open, as a full disk would; `None` lifts the cap.
     #[cfg(feature = "testing")]

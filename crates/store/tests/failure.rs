@@ -32,7 +32,7 @@ async fn a_full_sqlite_store_writes_again_once_space_is_freed() {
     let t = TestStore::sqlite().await;
     let store = &t.store;
     create_team(store, 1).await.unwrap();
-    let pages: i64 = sqlx::query("PRAGMA page_count").fetch_one(store.pool()).await.unwrap().get(0);
+    let pages = store.page_count().await.unwrap();
     store.limit_pages(Some(pages + 3)).await.unwrap();
 
     // Write until the database is full.

@@ -9,6 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use commands::Readiness;
 use commands::read_models::OperationalFigures;
 use jiff::Timestamp;
 use prometheus::{Gauge, HistogramOpts, HistogramVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
@@ -58,13 +59,19 @@ pub(crate) async fn record(State(metrics): State<Arc<RequestMetrics>>, req: Requ
     response
 }
 
-/// `GET /ready`: 200 when the database answers and its schema is current, else 503 (so a
-/// load balancer sends no traffic to a process that cannot serve it).
+/// `GET /ready`: 200 when the database answers, its schema is current and it takes
+/// writes, else 503 (so a load balancer sends no traffic to a process that cannot serve it).
 pub(crate) async fn ready(State(state): State<AppState>) -> Response {
     match state.svc.ready().await {
-        Ok(true) => (StatusCode::OK, "ready").into_response(),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "the database schema is not current: run safeguard migrate")
-            .into_response(),
+        Ok(Readiness::Ready) => (StatusCode::OK, "ready").into_response(),
+        Ok(Readiness::SchemaBehind) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "the database schema is not current: run safeguard migrate")
+                .into_response()
+        }
+        Ok(Readiness::CannotWrite) => {
+            tracing::warn!("not ready: the database refuses writes (full, or out of reach)");
+            (StatusCode::SERVICE_UNAVAILABLE, "the database refuses writes: is its disk full?").into_response()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "not ready: the database does not answer");
             (StatusCode::SERVICE_UNAVAILABLE, "the database does not answer").into_response()

@@ -68,3 +68,38 @@ app_test!(ready_and_metrics, |app| async move {
     assert!(page.contains(r#"route="/metrics",status="4xx""#), "refusals are timed too:\n{page}");
     assert!(!page.contains(&format!("/api/v1/referrals/{id}\"")), "no concrete ids as labels");
 });
+
+// A database that cannot take writes (its disk full: SQLite capped at a few pages more
+// than it holds) refuses each write with 503 and Retry-After, never 500; `/ready` says so
+// until space is freed, and then everything works again without a restart.
+#[tokio::test]
+async fn a_full_database_is_503_with_retry_after_and_not_ready_until_space_is_freed() {
+    let app = support::TestApp::new(store::Backend::Sqlite).await.expect("sqlite");
+    let tm = app.token(&app.tm).await;
+    let pages = app.store.page_count().await.unwrap();
+    app.store.limit_pages(Some(pages + 2)).await.unwrap();
+    let mut refused = None;
+    for _ in 0..500 {
+        let r = app.api(Method::POST, "/api/v1/referrals", Some(&tm), Some(referral_body(app.team.0))).await;
+        if r.status == StatusCode::SERVICE_UNAVAILABLE {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    let r = refused.expect("the capped database filled up");
+    assert_eq!(r.headers[header::RETRY_AFTER], "30");
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/problem+json");
+    assert_eq!(r.json()["type"], "https://safeguard.invalid/problems/unavailable");
+    let ready = app.api(Method::GET, "/ready", None, None).await;
+    assert_eq!(ready.status, StatusCode::SERVICE_UNAVAILABLE, "{}", ready.body);
+
+    app.store.limit_pages(None).await.unwrap();
+    let ready = app.api(Method::GET, "/ready", None, None).await;
+    assert_eq!((ready.status, ready.body.as_str()), (StatusCode::OK, "ready"));
+    for _ in 0..6 {
+        let r = app.api(Method::POST, "/api/v1/referrals", Some(&tm), Some(referral_body(app.team.0))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    }
+    app.teardown().await;
+}
