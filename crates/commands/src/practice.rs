@@ -107,6 +107,10 @@ enum Step<'a> {
     Review(&'a WhenInput),
 }
 
+/// The domain's rule for a step, its fields already checked: the case in, the events out.
+type StepRule<'a> =
+    dyn FnOnce(&domain::case::CaseState) -> std::result::Result<Vec<domain::event::Event>, Rejection> + Send + 'a;
+
 /// Records a statutory step on a case: a plan starting, a strategy discussion, a
 /// conference.
 struct CaseStep<'a> {
@@ -136,42 +140,41 @@ impl Command for CaseStep<'_> {
         let (actor, now) = (load.actor()?, load.now());
         let mut errors = FieldErrors::new();
         // Each step's fields are checked before the case is read.
-        let step: Box<dyn FnOnce(&domain::case::CaseState) -> std::result::Result<_, Rejection> + Send> =
-            match self.step {
-                Step::Plan(input) => {
-                    let plan = errors.field("plan", Plan::parse(&input.plan));
-                    let category: Option<Category> =
-                        match input.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-                            Some(c) => errors.field("category", Category::parse(c)),
-                            None => None,
-                        };
-                    let at = moment(&input.at, "at", now, &mut errors);
-                    errors.finish()?;
-                    let (Some(plan), Some(at)) = (plan, at) else {
-                        return Err(Rejection::invalid("plan", "missing").into());
+        let step: Box<StepRule<'_>> = match self.step {
+            Step::Plan(input) => {
+                let plan = errors.field("plan", Plan::parse(&input.plan));
+                let category: Option<Category> =
+                    match input.category.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                        Some(c) => errors.field("category", Category::parse(c)),
+                        None => None,
                     };
-                    Box::new(move |c| practice::start_plan(c, plan, category, actor, at))
-                }
-                Step::Strategy(input) => {
-                    let at = moment(&input.at, "at", now, &mut errors);
-                    errors.finish()?;
-                    let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
-                    let s47 = input.s47;
-                    Box::new(move |c| practice::strategy_discussion(c, s47, actor, at))
-                }
-                Step::Icpc(input) => {
-                    let at = moment(&input.at, "at", now, &mut errors);
-                    errors.finish()?;
-                    let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
-                    Box::new(move |c| practice::icpc(c, actor, at))
-                }
-                Step::Review(input) => {
-                    let at = moment(&input.at, "at", now, &mut errors);
-                    errors.finish()?;
-                    let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
-                    Box::new(move |c| practice::review_conference(c, actor, at))
-                }
-            };
+                let at = moment(&input.at, "at", now, &mut errors);
+                errors.finish()?;
+                let (Some(plan), Some(at)) = (plan, at) else {
+                    return Err(Rejection::invalid("plan", "missing").into());
+                };
+                Box::new(move |c| practice::start_plan(c, plan, category, actor, at))
+            }
+            Step::Strategy(input) => {
+                let at = moment(&input.at, "at", now, &mut errors);
+                errors.finish()?;
+                let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+                let s47 = input.s47;
+                Box::new(move |c| practice::strategy_discussion(c, s47, actor, at))
+            }
+            Step::Icpc(input) => {
+                let at = moment(&input.at, "at", now, &mut errors);
+                errors.finish()?;
+                let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+                Box::new(move |c| practice::icpc(c, actor, at))
+            }
+            Step::Review(input) => {
+                let at = moment(&input.at, "at", now, &mut errors);
+                errors.finish()?;
+                let at = at.ok_or_else(|| Rejection::invalid("at", "missing"))?;
+                Box::new(move |c| practice::review_conference(c, actor, at))
+            }
+        };
         let case = self.case;
         let state = load.case_state(case).await?.ok_or_else(|| not_found(case.reference()))?;
         Ok(Decided::new(case.subject(), step(&state)?, ()))
