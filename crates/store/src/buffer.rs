@@ -5,7 +5,7 @@
 //! each, the round trips dominate (about 1 ms a timer on SQLite, 7 ms on PostgreSQL).
 //! Rows that nothing in the transaction reads back before commit wait here and go in
 //! multi-row statements. Every statement that reads, or updates a table, flushes first
-//! (see [`crate::Tx::db`]), so nothing in the transaction can tell the difference.
+//! (see `Reads::db`), so nothing in the transaction can tell the difference.
 //! At commit, a command's few waiting rows ride with the statement that appends its
 //! audit entry ([`Riders`]), so the entry costs no exchange with the database of its own.
 

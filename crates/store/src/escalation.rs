@@ -30,7 +30,7 @@ pub struct DueTimer {
     pub token: i64,
 }
 
-/// What a batch of timers will read, to load in a few statements ([`Tx::preload`]).
+/// What a batch of timers will read, to load in a few statements ([`crate::Reads::preload`]).
 #[derive(Debug, Clone, Default)]
 pub struct Preload {
     /// Referrals (locked).

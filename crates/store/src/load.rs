@@ -216,7 +216,7 @@ impl Reads {
         Ok(self.worker_state_adding(id, policy, today, &[]).await?.map(|(worker, _)| worker))
     }
 
-    /// [`Tx::worker_state`], with the caseload they would carry if they also held
+    /// [`Reads::worker_state`], with the caseload they would carry if they also held
     /// `adding` (children and their stages), from the same read of their cases.
     pub async fn worker_state_adding(
         &mut self,

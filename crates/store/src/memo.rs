@@ -1,7 +1,7 @@
 //! What a transaction remembers of what it has read, kept true as it writes.
 //!
 //! The sweeper loads the state for a whole batch of timers in a few queries
-//! ([`crate::Tx::preload`]) and then decides each timer in turn. Each decision reads
+//! ([`crate::Reads::preload`]) and then decides each timer in turn. Each decision reads
 //! through here, and each event the transaction applies updates (or forgets) what is
 //! remembered, so a later timer in the batch sees exactly what a fresh query would.
 //! Only this transaction can change these rows while it runs: it holds them locked
