@@ -16,7 +16,7 @@ use store::Delivery;
 pub const MIN_SECRET_CHARS: usize = 32;
 
 /// Contact details and choices as they arrive.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ContactInput {
     /// Work email address; empty or absent for none.
     #[serde(default)]
@@ -27,7 +27,7 @@ pub struct ContactInput {
 }
 
 /// A member of staff's contact details and choices.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     /// Work email address, if any.
     pub email: Option<String>,
@@ -52,7 +52,7 @@ pub struct WebhookInput {
 }
 
 /// A partner webhook endpoint as shown (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WebhookView {
     /// The agency.
     pub agency: String,
