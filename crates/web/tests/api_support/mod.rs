@@ -326,6 +326,11 @@ impl<'a> Api<'a> {
     }
 }
 
+/// Sends a request as [`TestApp::api`] does, and checks the reply against the document.
+pub async fn checked(app: &TestApp, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    Api::new(app).call(method, path, token, body).await
+}
+
 /// Asserts `n` entries were appended after entry `seq` (whose hash was `hash`), the first
 /// chained to it, and that the whole chain verifies up to the head.
 pub async fn assert_chained(app: &TestApp, seq: i64, hash: &str, n: i64) {
