@@ -14,7 +14,7 @@ use store::query::{self, CaseFlow};
 
 /// How many statutory deadlines were met on time, for a team or the service, month by
 /// month over the current month and the 11 before it, and in all.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Timeliness {
     /// The months, oldest first (`YYYY-MM`; the last is the current month so far).
     pub months: Vec<String>,
@@ -63,7 +63,7 @@ pub const TIMELINESS_WARM_EVERY: SignedDuration = SignedDuration::from_mins(8);
 pub type TimelinessCache = std::collections::HashMap<(Option<TeamId>, i64), (Timestamp, Timeliness)>;
 
 /// One worker's row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WorkerRow {
     /// Who.
     pub id: StaffId,
@@ -92,7 +92,7 @@ pub struct WorkerRow {
 }
 
 /// A band of the histogram.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Band {
     /// Its label.
     pub label: &'static str,
@@ -101,7 +101,7 @@ pub struct Band {
 }
 
 /// Everything on the caseload dashboard, for a team or (with no team) the service.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Dashboard {
     /// The team, if one.
     pub team: Option<(TeamId, String)>,

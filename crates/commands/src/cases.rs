@@ -11,7 +11,7 @@ use domain::text::{NoteText, Reason};
 use serde::Deserialize;
 
 /// A case note as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NoteInput {
     /// The note.
     #[serde(default)]
@@ -19,7 +19,7 @@ pub struct NoteInput {
 }
 
 /// A closure as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct CloseInput {
     /// Why the case is closing.
     #[serde(default)]
@@ -27,7 +27,7 @@ pub struct CloseInput {
 }
 
 /// Moving every case a worker holds, as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ReallocationInput {
     /// Who takes them all; left out, each goes to the colleague in the team with the most
     /// room under their cap at that moment.

@@ -16,7 +16,7 @@ use store::duplicates::{self as stored, DuplicatePair};
 use store::query::{self, PersonView};
 
 /// A pair in the review queue with both people as recorded now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewPair {
     /// The pair and what was decided.
     #[serde(flatten)]
@@ -28,7 +28,7 @@ pub struct ReviewPair {
 }
 
 /// What a search for duplicates found.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct FoundSummary {
     /// People compared (not counting records already merged).
     pub people: usize,

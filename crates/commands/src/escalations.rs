@@ -11,7 +11,7 @@ use domain::text::Reason;
 use serde::Deserialize;
 
 /// An acknowledgement as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AcknowledgeInput {
     /// What the person is doing about it.
     #[serde(default)]
@@ -19,7 +19,7 @@ pub struct AcknowledgeInput {
 }
 
 /// A resolution by hand as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ResolveInput {
     /// The action taken (required).
     #[serde(default)]
@@ -27,7 +27,7 @@ pub struct ResolveInput {
 }
 
 /// A professional disagreement as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DisagreementInput {
     /// What the partner disagrees with, and why.
     #[serde(default)]
@@ -35,7 +35,7 @@ pub struct DisagreementInput {
 }
 
 /// An absence as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AbsenceInput {
     /// Away until (RFC 3339 or local `2026-03-02T09:00`); empty means back now.
     #[serde(default)]

@@ -32,7 +32,7 @@ fn blank(s: &Option<String>) -> Option<&str> {
 }
 
 /// A child named in a referral: an existing person by id, or a new person's details.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ReferralChildInput {
     /// An existing person.
     #[serde(default)]
@@ -43,7 +43,7 @@ pub struct ReferralChildInput {
 }
 
 /// A referral as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ReferralInput {
     /// The team whose front door receives it.
     pub team: Option<i64>,
@@ -117,7 +117,7 @@ impl ReferralInput {
 }
 
 /// A referral decision as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DecisionInput {
     /// nfa, early_help, assessment, strategy_discussion.
     #[serde(default)]
@@ -142,7 +142,7 @@ impl DecisionInput {
 }
 
 /// An allocation as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AllocationInput {
     /// The worker.
     pub worker: Option<i64>,
@@ -169,7 +169,7 @@ impl AllocationInput {
 }
 
 /// A visit as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct VisitInput {
     /// When the visit happened; now if left out.
     #[serde(default)]

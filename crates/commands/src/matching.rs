@@ -28,7 +28,7 @@ pub struct PeopleIndex {
 }
 
 /// What someone knows about a person, as typed: any field may be empty.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct MatchInput {
     /// Given name.
     #[serde(default)]
@@ -103,7 +103,7 @@ impl MatchInput {
 }
 
 /// A person who may be the one described, with why.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonMatch {
     /// Who.
     pub person: query::PersonView,

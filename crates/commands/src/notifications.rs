@@ -15,7 +15,7 @@ use store::Delivery;
 pub use domain::outbox::MIN_SECRET_CHARS;
 
 /// Contact details and choices as they arrive.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ContactInput {
     /// Work email address; empty or absent for none.
     #[serde(default)]
@@ -26,7 +26,7 @@ pub struct ContactInput {
 }
 
 /// A member of staff's contact details and choices.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     /// Work email address, if any.
     pub email: Option<String>,
@@ -51,7 +51,7 @@ pub struct WebhookInput {
 }
 
 /// A partner webhook endpoint as shown (never its secret).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WebhookView {
     /// The agency.
     pub agency: String,

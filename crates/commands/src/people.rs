@@ -10,7 +10,7 @@ use domain::{FieldErrors, Rejection};
 use serde::Deserialize;
 
 /// Another name as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AliasInput {
     /// Given name.
     #[serde(default)]
@@ -21,7 +21,7 @@ pub struct AliasInput {
 }
 
 /// A relationship as it arrives: this person is `kind` of `related`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct RelationshipInput {
     /// The other person's id.
     pub related: Option<i64>,

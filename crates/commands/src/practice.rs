@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 /// A plan starting, as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PlanInput {
     /// cin, cp or lac.
     #[serde(default)]
@@ -29,7 +29,7 @@ pub struct PlanInput {
 }
 
 /// A strategy discussion as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct StrategyDiscussionInput {
     /// Whether it started a s47 enquiry.
     #[serde(default)]
@@ -40,7 +40,7 @@ pub struct StrategyDiscussionInput {
 }
 
 /// A step that only needs a time (conferences, assessment completion).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct WhenInput {
     /// When (default now).
     #[serde(default)]
@@ -48,7 +48,7 @@ pub struct WhenInput {
 }
 
 /// A threshold decision as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ThresholdInput {
     /// strategy_discussion or legal_gateway.
     #[serde(default)]
@@ -68,7 +68,7 @@ pub struct ThresholdInput {
 }
 
 /// A new concern as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ConcernInput {
     /// Where it came from.
     #[serde(default)]

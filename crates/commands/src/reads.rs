@@ -83,7 +83,7 @@ impl Command for RecordRead<'_> {
 }
 
 /// Who has seen and changed one person's record.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct RecordAccess {
     /// Whose record.
     pub person: PersonId,

@@ -11,7 +11,7 @@ use domain::text::Label;
 use serde::Deserialize;
 
 /// A new team as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct TeamInput {
     /// The team's name.
     #[serde(default)]
@@ -19,7 +19,7 @@ pub struct TeamInput {
 }
 
 /// The management line of a team as it arrives (ids of staff).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct LeadershipInput {
     /// Team manager (escalation level 1).
     #[serde(default)]
@@ -33,7 +33,7 @@ pub struct LeadershipInput {
 }
 
 /// A new member of staff as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct StaffInput {
     /// Sign-in name.
     #[serde(default)]
@@ -66,7 +66,7 @@ pub struct StaffInput {
 }
 
 /// When a social worker qualified, as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct QualificationInput {
     /// An ISO date.
     #[serde(default)]

@@ -8,7 +8,7 @@ use domain::staff::Role;
 use store::query::{self, CaseFilter, ReferralFilter};
 
 /// A worker as a candidate for a case.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Candidate {
     /// Who, with their load.
     #[serde(flatten)]

@@ -31,7 +31,7 @@ pub fn is_over_cap(load: f64, cap: f64) -> bool {
 }
 
 /// What each allocated child weighs, by the stage of their case (default 1 each).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Weights {
     /// Being assessed.
@@ -187,7 +187,7 @@ pub struct Holding {
 }
 
 /// How many more staff are needed today, with the working shown.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct StaffingGap {
     /// The cap per full-time worker used.
     pub cap_per_fte: f64,
@@ -287,7 +287,7 @@ pub fn staffing_gap(holdings: &[Holding], cap_per_fte: f64) -> StaffingGap {
 
 /// What the last twelve months say about the next twelve (Little's law: the number of
 /// cases open on average = the rate they arrive × how long each stays open).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Forecast {
     /// Cases opened in the last 12 months.
     pub opened: u64,

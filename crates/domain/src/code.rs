@@ -3,9 +3,14 @@
 //! It uses nothing else in the crate, so any module can declare such an enum without a cycle.
 
 macro_rules! code_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal),+ $(,)? }) => {
+    // `$code` is a `tt`, not a `literal`: a `literal` fragment reaches derives wrapped in an
+    // invisible group, which the schema derive does not read as a `rename`.
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:tt),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize,
+            ::utoipa::ToSchema,
+        )]
         pub enum $name {
             $($(#[$vdoc])* #[serde(rename = $code)] $variant),+
         }

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// One input field that could not be parsed, with the reason in plain words.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// The field's name as the caller sent it (e.g. `nhs_number`, `children[0].dob`).
     pub field: String,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Whether the person is a child or an adult.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonKind {
     /// Under 18.
@@ -69,7 +69,7 @@ impl fmt::Display for Name {
 }
 
 /// A date of birth, which is often unknown or only estimated at first contact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "precision", content = "date", rename_all = "snake_case")]
 pub enum DateOfBirth {
     /// Known exactly.
@@ -138,7 +138,7 @@ pub fn parse_date(s: &str) -> Result<Date, String> {
 }
 
 /// Sex as recorded for statutory returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     /// Male.
@@ -296,7 +296,7 @@ pub struct Address {
 }
 
 /// Raw address fields as they arrive from a form or the API.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct AddressInput {
     /// House and street.
     pub line: String,
@@ -348,7 +348,7 @@ fn opt_date(raw: Option<&str>, field: &str, errors: &mut FieldErrors) -> Option<
 }
 
 /// How one person is related to another ("A is the parent of B").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RelationshipKind {
     /// A is B's parent.
@@ -429,7 +429,7 @@ pub struct PersonDetails {
 }
 
 /// Raw person fields as they arrive from a form or the API.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct PersonInput {
     /// `child` (default) or `adult`.
     #[serde(default)]

@@ -72,7 +72,7 @@ enum Due {
 }
 
 /// One measure month by month: deadlines that fell due, and of those how many were met.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Series {
     /// Fell due, by month.
     pub due: Vec<i64>,

@@ -258,7 +258,7 @@ fn display_values<L: Lookup + ?Sized>(l: &L, a: &Prepared, b: &Prepared, field: 
 }
 
 /// Why the engine thinks two records are (or are not) the same person.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Explanation {
     /// Final probability that the two records are the same person (0 when
     /// `different_people` is set).
@@ -274,7 +274,7 @@ pub struct Explanation {
 }
 
 /// One field's contribution to an explanation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldEvidence {
     /// Field name ("first name").
     pub field: &'static str,

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 pub const SEARCH_SUBJECT: &str = "people";
 
 /// How an entry touched the record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessKind {
     /// The record was opened.
@@ -48,7 +48,7 @@ impl AccessKind {
 }
 
 /// The member of staff behind an entry.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AccessStaff {
     /// Who.
     pub id: StaffId,
@@ -59,7 +59,7 @@ pub struct AccessStaff {
 }
 
 /// One read of, or change to, a person's record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AccessEntry {
     /// The entry's place on the trail.
     pub seq: i64,

@@ -11,7 +11,7 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashSet;
 
 /// A pair in the review queue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DuplicatePair {
     /// The pair.
     pub id: DuplicatePairId,

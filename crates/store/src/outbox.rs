@@ -18,7 +18,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 /// What a delivery is about, which decides what its message says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryKind {
     /// An escalation was raised, climbed or reminded.
@@ -58,7 +58,7 @@ impl DeliveryKind {
 }
 
 /// An outbox row with what a worker needs to send it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct Delivery {
     /// Its id.
     pub id: DeliveryId,

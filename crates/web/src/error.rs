@@ -7,20 +7,24 @@ use commands::CommandError;
 use domain::{FieldError, Rejection};
 use serde::Serialize;
 
-/// An RFC 9457 problem details body.
-#[derive(Debug, Clone, Serialize)]
+/// An RFC 9457 problem details body, with `errors` naming each bad field.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
-    /// A URI naming the kind of problem.
+    /// A URI naming the kind of problem, e.g. `https://safeguard.invalid/problems/invalid-input`.
     #[serde(rename = "type")]
+    #[schema(format = "uri")]
     pub kind: String,
     /// A short summary of the kind.
     pub title: String,
     /// The HTTP status.
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
     /// What went wrong this time, in plain words.
     pub detail: String,
-    /// Each bad field with its reason (for validation problems).
+    /// Each bad field with its reason (for validation problems), by the name the client
+    /// sent, e.g. `children[0].nhs_number` or a query parameter.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(min_items = 1)]
     pub errors: Vec<FieldError>,
 }
 

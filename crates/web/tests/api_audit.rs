@@ -2,6 +2,7 @@
 //! it, the entries in their canonical encoding, the whole-log check; nobody else may ask.
 #![allow(clippy::unwrap_used)]
 
+mod api_support;
 mod support;
 
 use audit::merkle;
@@ -14,7 +15,7 @@ fn hash(h: &serde_json::Value) -> audit::Hash {
 
 app_test!(the_auditor_checks_the_trail_against_a_signed_checkpoint, |app| async move {
     let token = app.token(&app.auditor).await;
-    let r = app.api(Method::GET, "/api/v1/audit/checkpoint", Some(&token), None).await;
+    let r = api_support::checked(app, Method::GET, "/api/v1/audit/checkpoint", Some(&token), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
     let checkpoint = audit::checkpoint::verify(&r.body, &support::audit_key().verifier()).unwrap();
@@ -22,7 +23,7 @@ app_test!(the_auditor_checks_the_trail_against_a_signed_checkpoint, |app| async 
     assert_eq!(size, u64::try_from(app.audit_len().await).unwrap(), "it covers every entry");
 
     // Entry 3, its inclusion proof, and the signed root: the auditor's own arithmetic.
-    let r = app.api(Method::GET, "/api/v1/audit/entries?from=3&limit=1", Some(&token), None).await;
+    let r = api_support::checked(app, Method::GET, "/api/v1/audit/entries?from=3&limit=1", Some(&token), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let bytes = base64::engine::general_purpose::STANDARD.decode(r.json()[0]["entry"].as_str().unwrap()).unwrap();
     assert!(bytes.starts_with(br#"{"seq":3,"#));
@@ -30,17 +31,26 @@ app_test!(the_auditor_checks_the_trail_against_a_signed_checkpoint, |app| async 
     let last = store::query::audit_entries(&app.store, app.audit_len().await, 1).await.unwrap().remove(0);
     assert_eq!(last.action, "data.export", "{last:?}");
     assert!(last.entry.contains("audit entries from 3"), "{}", last.entry);
-    let r = app.api(Method::GET, &format!("/api/v1/audit/proof/3?size={size}"), Some(&token), None).await;
+    let r =
+        api_support::checked(app, Method::GET, &format!("/api/v1/audit/proof/3?size={size}"), Some(&token), None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let proof: Vec<_> = r.json()["hashes"].as_array().unwrap().iter().map(hash).collect();
     merkle::verify_inclusion(&merkle::leaf_hash(&bytes), 2, size, &proof, &checkpoint.root).unwrap();
-    let r = app.api(Method::GET, &format!("/api/v1/audit/consistency?old=2&new={size}"), Some(&token), None).await;
+    let r = api_support::checked(
+        app,
+        Method::GET,
+        &format!("/api/v1/audit/consistency?old=2&new={size}"),
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let p = r.json();
     let proof: Vec<_> = p["hashes"].as_array().unwrap().iter().map(hash).collect();
     merkle::verify_consistency(2, size, &hash(&p["old_root"]), &checkpoint.root, &proof).unwrap();
 
-    let r = app.api(Method::POST, "/api/v1/audit/verify", Some(&token), Some(serde_json::json!({}))).await;
+    let r = api_support::checked(app, Method::POST, "/api/v1/audit/verify", Some(&token), Some(serde_json::json!({})))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["ok"], true, "{}", r.body);
     // A checkpoint that was not signed by the service is no proof.
@@ -49,9 +59,14 @@ app_test!(the_auditor_checks_the_trail_against_a_signed_checkpoint, |app| async 
         .sign(&audit::Checkpoint { root: [1; 32], ..checkpoint })
         .unwrap()
         .to_string();
-    let r = app
-        .api(Method::POST, "/api/v1/audit/verify", Some(&token), Some(serde_json::json!({"checkpoint": forged})))
-        .await;
+    let r = api_support::checked(
+        app,
+        Method::POST,
+        "/api/v1/audit/verify",
+        Some(&token),
+        Some(serde_json::json!({"checkpoint": forged})),
+    )
+    .await;
     assert_eq!(r.json()["ok"], false, "{}", r.body);
     assert!(r.json()["problem"].as_str().unwrap().contains("does not verify"), "{}", r.body);
 
@@ -62,7 +77,7 @@ app_test!(the_auditor_checks_the_trail_against_a_signed_checkpoint, |app| async 
         ("/api/v1/audit/proof/2?size=999999", "size"),
         ("/api/v1/audit/entries?limit=0", "limit"),
     ] {
-        let r = app.api(Method::GET, path, Some(&token), None).await;
+        let r = api_support::checked(app, Method::GET, path, Some(&token), None).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", r.body);
         assert_eq!(r.json()["errors"][0]["field"], field, "{path}: {}", r.body);
     }
@@ -77,12 +92,14 @@ app_test!(only_the_auditor_reads_the_trail, |app| async move {
             "/api/v1/audit/consistency?old=1&new=2",
             "/api/v1/audit/entries",
         ] {
-            let r = app.api(Method::GET, path, Some(&token), None).await;
+            let r = api_support::checked(app, Method::GET, path, Some(&token), None).await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?} {path}: {}", who.role, r.body);
         }
-        let r = app.api(Method::POST, "/api/v1/audit/verify", Some(&token), Some(serde_json::json!({}))).await;
+        let r =
+            api_support::checked(app, Method::POST, "/api/v1/audit/verify", Some(&token), Some(serde_json::json!({})))
+                .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", who.role);
     }
-    let r = app.api(Method::GET, "/api/v1/audit/checkpoint", None, None).await;
+    let r = api_support::checked(app, Method::GET, "/api/v1/audit/checkpoint", None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 });

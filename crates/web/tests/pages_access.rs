@@ -318,7 +318,7 @@ app_test!(reading_a_referral_a_case_and_a_childs_flags_deadlines_and_escalations
         format!("/api/v1/people/{}/escalations", child.0),
     ] {
         let before = app.audit_len().await;
-        let r = app.api(Method::GET, &path, Some(&token), None).await;
+        let r = api_support::checked(app, Method::GET, &path, Some(&token), None).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
         let added = added_since(app, before).await;
         assert_eq!(added.len(), 1, "{path}: {added:?}");
@@ -329,7 +329,7 @@ app_test!(reading_a_referral_a_case_and_a_childs_flags_deadlines_and_escalations
     // A partner may not read them, and nothing is written.
     let partner = app.token(&app.partner).await;
     let before = app.audit_len().await;
-    let r = app.api(Method::GET, &format!("/api/v1/cases/{}", case.0), Some(&partner), None).await;
+    let r = api_support::checked(app, Method::GET, &format!("/api/v1/cases/{}", case.0), Some(&partner), None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(app.audit_len().await, before);
     assert_chain_verifies(app).await;
@@ -339,7 +339,9 @@ app_test!(reading_an_escalation_about_a_child_is_a_read_of_their_record, |app| a
     let (_, child, escalation) = cp_child_not_seen(app, "Alfie").await;
     let token = app.token(&app.tm).await;
     let before = app.audit_len().await;
-    let r = app.api(Method::GET, &format!("/api/v1/escalations/{}", escalation.0), Some(&token), None).await;
+    let r =
+        api_support::checked(app, Method::GET, &format!("/api/v1/escalations/{}", escalation.0), Some(&token), None)
+            .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let added = added_since(app, before).await;
     assert_eq!(added.len(), 1, "{added:?}");

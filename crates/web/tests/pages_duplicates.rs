@@ -112,14 +112,14 @@ app_test!(a_merge_moves_everything_and_an_unmerge_moves_exactly_it_back, |app| a
 
     let tm = app.token(&app.tm).await;
     let before = app.audit_len().await;
-    let r = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/duplicates/{}/merge", pair.0),
-            Some(&tm),
-            Some(serde_json::json!({"keep": alfred.0})),
-        )
-        .await;
+    let r = api_support::checked(
+        app,
+        Method::POST,
+        &format!("/api/v1/duplicates/{}/merge", pair.0),
+        Some(&tm),
+        Some(serde_json::json!({"keep": alfred.0})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["state"], "merged");
     assert_eq!(r.json()["kept"], alfred.0);
@@ -159,9 +159,14 @@ app_test!(a_merge_moves_everything_and_an_unmerge_moves_exactly_it_back, |app| a
         .unwrap_or_else(|e| panic!("{e:?}"));
     let alias = commands::people::AliasInput { given_name: "Alf".into(), family_name: "Scott".into() };
     app.svc.add_alias(&app.tm, alfred, &alias).await.unwrap();
-    let r = app
-        .api(Method::POST, &format!("/api/v1/duplicates/{}/unmerge", pair.0), Some(&tm), Some(serde_json::json!({})))
-        .await;
+    let r = api_support::checked(
+        app,
+        Method::POST,
+        &format!("/api/v1/duplicates/{}/unmerge", pair.0),
+        Some(&tm),
+        Some(serde_json::json!({})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["state"], "open");
     let rec = app.svc.child_record(&app.tm, alfred).await.unwrap();
@@ -178,19 +183,24 @@ app_test!(a_merge_moves_everything_and_an_unmerge_moves_exactly_it_back, |app| a
     assert_eq!(store::query::audit_entries(&app.store, before + 4, 1).await.unwrap()[0].action, "person.unmerge");
 
     // Then: two people after all. The pair leaves the queue and cannot be merged.
-    let r = app
-        .api(Method::POST, &format!("/api/v1/duplicates/{}/distinct", pair.0), Some(&tm), Some(serde_json::json!({})))
-        .await;
+    let r = api_support::checked(
+        app,
+        Method::POST,
+        &format!("/api/v1/duplicates/{}/distinct", pair.0),
+        Some(&tm),
+        Some(serde_json::json!({})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     assert!(app.svc.review_queue(&app.tm, "open", 100).await.unwrap().iter().all(|p| p.pair.id != pair));
-    let r = app
-        .api(
-            Method::POST,
-            &format!("/api/v1/duplicates/{}/merge", pair.0),
-            Some(&tm),
-            Some(serde_json::json!({"keep": alfred.0})),
-        )
-        .await;
+    let r = api_support::checked(
+        app,
+        Method::POST,
+        &format!("/api/v1/duplicates/{}/merge", pair.0),
+        Some(&tm),
+        Some(serde_json::json!({"keep": alfred.0})),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert_eq!(app.svc.find_duplicates(Caller::System("test"), None).await.unwrap().added, 0, "never offered again");
     assert!(store::trail::verify_entries(&app.store).await.unwrap().is_ok());
@@ -218,14 +228,15 @@ app_test!(two_open_cases_or_a_wrong_choice_change_nothing, |app| async move {
     let tm = app.token(&app.tm).await;
     let before = app.audit_len().await;
     let path = format!("/api/v1/duplicates/{}/merge", pair.0);
-    let r = app.api(Method::POST, &path, Some(&tm), Some(serde_json::json!({"keep": alfred.0}))).await;
+    let r =
+        api_support::checked(app, Method::POST, &path, Some(&tm), Some(serde_json::json!({"keep": alfred.0}))).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert_eq!(r.json()["errors"][0]["field"], "keep", "{}", r.body);
     assert!(r.body.contains("both records have an open case"), "{}", r.body);
-    let r = app.api(Method::POST, &path, Some(&tm), Some(serde_json::json!({"keep": 999}))).await;
+    let r = api_support::checked(app, Method::POST, &path, Some(&tm), Some(serde_json::json!({"keep": 999}))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.json()["errors"][0]["field"], "keep");
-    let r = app.api(Method::POST, &path, Some(&tm), Some(serde_json::json!({}))).await;
+    let r = api_support::checked(app, Method::POST, &path, Some(&tm), Some(serde_json::json!({}))).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(app.audit_len().await, before, "nothing written");
     assert_eq!(app.svc.person(&app.tm, alfie).await.unwrap().merged_into, None);
@@ -246,28 +257,35 @@ app_test!(only_managers_review_duplicates, |app| async move {
     let pair = queued_pair(app, alfred, alfie).await;
     for who in [&app.sw, &app.partner, &app.admin] {
         let token = app.token(who).await;
-        let r = app.api(Method::GET, "/api/v1/duplicates", Some(&token), None).await;
+        let r = api_support::checked(app, Method::GET, "/api/v1/duplicates", Some(&token), None).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}: {}", who.role, r.body);
-        let r = app.api(Method::POST, "/api/v1/duplicates/search", Some(&token), Some(serde_json::json!({}))).await;
+        let r = api_support::checked(
+            app,
+            Method::POST,
+            "/api/v1/duplicates/search",
+            Some(&token),
+            Some(serde_json::json!({})),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", who.role);
-        let r = app
-            .api(
-                Method::POST,
-                &format!("/api/v1/duplicates/{}/merge", pair.0),
-                Some(&token),
-                Some(serde_json::json!({"keep": alfred.0})),
-            )
-            .await;
+        let r = api_support::checked(
+            app,
+            Method::POST,
+            &format!("/api/v1/duplicates/{}/merge", pair.0),
+            Some(&token),
+            Some(serde_json::json!({"keep": alfred.0})),
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", who.role);
         for action in ["unmerge", "distinct"] {
-            let r = app
-                .api(
-                    Method::POST,
-                    &format!("/api/v1/duplicates/{}/{action}", pair.0),
-                    Some(&token),
-                    Some(serde_json::json!({})),
-                )
-                .await;
+            let r = api_support::checked(
+                app,
+                Method::POST,
+                &format!("/api/v1/duplicates/{}/{action}", pair.0),
+                Some(&token),
+                Some(serde_json::json!({})),
+            )
+            .await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?} {action}", who.role);
         }
     }

@@ -46,7 +46,7 @@ app_test!(the_api_offers_alfred_for_alfie_with_the_evidence, |app| async move {
     let api = Api::new(app);
     let sw = app.token(&app.sw).await;
     let body = serde_json::json!({"given_name": "Alfie", "family_name": "Scot", "dob": "4/3/2011"});
-    let r = app.api(Method::POST, "/api/v1/people/match", Some(&sw), Some(body.clone())).await;
+    let r = api_support::checked(app, Method::POST, "/api/v1/people/match", Some(&sw), Some(body.clone())).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let found = r.json();
     assert_eq!(found[0]["person"]["id"], alfred.0, "{found}");
@@ -67,14 +67,14 @@ app_test!(the_api_offers_alfred_for_alfie_with_the_evidence, |app| async move {
         ..Default::default()
     };
     let zofia = app.svc.register_person(&app.tm, &input).await.unwrap();
-    let r = app
-        .api(
-            Method::POST,
-            "/api/v1/people/match",
-            Some(&sw),
-            Some(serde_json::json!({"given_name": "Zofia", "family_name": "Quixly", "dob": "09/07/2016"})),
-        )
-        .await;
+    let r = api_support::checked(
+        app,
+        Method::POST,
+        "/api/v1/people/match",
+        Some(&sw),
+        Some(serde_json::json!({"given_name": "Zofia", "family_name": "Quixly", "dob": "09/07/2016"})),
+    )
+    .await;
     assert_eq!(r.json()[0]["person"]["id"], zofia.0, "{}", r.body);
     // Another name she is known by, added after the index was built, finds her too.
     let input = domain::person::PersonInput {
@@ -87,7 +87,7 @@ app_test!(the_api_offers_alfred_for_alfie_with_the_evidence, |app| async move {
     let mia = app.svc.register_person(&app.tm, &input).await.unwrap();
     let ask =
         serde_json::json!({"given_name": "Amelia", "family_name": "Barker", "dob": "06/06/2014", "sex": "female"});
-    let r = app.api(Method::POST, "/api/v1/people/match", Some(&sw), Some(ask.clone())).await;
+    let r = api_support::checked(app, Method::POST, "/api/v1/people/match", Some(&sw), Some(ask.clone())).await;
     assert!(
         r.json()
             .as_array()
@@ -99,7 +99,7 @@ app_test!(the_api_offers_alfred_for_alfie_with_the_evidence, |app| async move {
     );
     let alias = commands::people::AliasInput { given_name: "Amelia".into(), family_name: "Barker".into() };
     app.svc.add_alias(&app.tm, mia, &alias).await.unwrap();
-    let r = app.api(Method::POST, "/api/v1/people/match", Some(&sw), Some(ask)).await;
+    let r = api_support::checked(app, Method::POST, "/api/v1/people/match", Some(&sw), Some(ask)).await;
     let found = r.json();
     assert_eq!(found[0]["person"]["id"], mia.0, "{found}");
     assert!(found[0]["probability"].as_f64().unwrap() >= 0.5, "{found}");

@@ -14,7 +14,7 @@ fn ts(s: &str) -> Timescale {
 }
 
 /// How one trigger escalates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerPolicy {
     /// The level it starts at (1 = team manager).
@@ -39,7 +39,7 @@ impl TriggerPolicy {
 }
 
 /// Statutory and local timescales that start and stop timers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Timescales {
     /// Referral to decision.
@@ -82,7 +82,7 @@ impl Default for Timescales {
 }
 
 /// The windows and counts of the flag rules (and the triggers that share them).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FlagWindows {
     /// `not_seen_alone`: this many last visits on a CP plan saw the child, never alone.
@@ -119,7 +119,7 @@ impl Default for FlagWindows {
 }
 
 /// The whole escalation policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     /// The highest level escalations climb to; above it they send reminders.
@@ -146,6 +146,8 @@ pub struct Policy {
     /// `cap_per_fte`.
     pub cap_per_fte_by_role: BTreeMap<String, f64>,
     /// Caps per FTE for some teams (by team id), instead of the role's or the default.
+    // JSON keys are text, so the schema says the ids are digits rather than integers.
+    #[schema(value_type = BTreeMap<String, f64>)]
     pub cap_per_fte_by_team: BTreeMap<i64, f64>,
 }
 

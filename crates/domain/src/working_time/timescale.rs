@@ -65,6 +65,22 @@ impl Timescale {
     }
 }
 
+// Sent as its text, so the schema is a string of the same grammar as `FromStr` reads.
+impl utoipa::PartialSchema for Timescale {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some("^[0-9]+(wh|wm|wd|h|d|w|mo)$"))
+            .description(Some(
+                "A duration: a whole number and a unit: wh, wm, wd (working hours, minutes, days), \
+                 h (elapsed hours), d, w, mo (calendar days, weeks, months), e.g. 4wh or 45wd",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Timescale {}
+
 /// Why a timescale string was rejected; every variant quotes the offending text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimescaleParseError {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// A case-holding worker with their load, for allocation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WorkerLoad {
     /// Who.
     pub id: StaffId,
@@ -165,7 +165,7 @@ async fn families_held(
 }
 
 /// How cases came and went over a window, for a team or the whole service.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CaseFlow {
     /// Cases opened in the window.
     pub opened: i64,

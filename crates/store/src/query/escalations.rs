@@ -38,7 +38,7 @@ pub async fn open_escalation_count(store: &Store) -> Result<i64, StoreError> {
 }
 
 /// An escalation as people see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EscalationView {
     /// Its id.
     pub id: domain::escalation::EscalationId,
@@ -75,7 +75,7 @@ pub struct EscalationView {
 }
 
 /// One line of an escalation's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EscalationHistoryView {
     /// When.
     pub at: Timestamp,
@@ -258,7 +258,7 @@ pub async fn flags(store: &Store, child: PersonId) -> Result<Vec<FlagView>, Stor
 }
 
 /// A deadline still to be met.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DueView {
     /// What is due.
     pub kind: domain::timer::TimerKind,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// A notification in someone's inbox.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     /// Its id.
     pub id: i64,
@@ -45,7 +45,7 @@ pub async fn inbox(store: &Store, staff: StaffId, limit: i64) -> Result<Vec<Noti
 }
 
 /// A request to the police to check on a child.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WelfareCheckView {
     /// The request.
     pub id: i64,
@@ -97,7 +97,7 @@ pub async fn welfare_checks(store: &Store, agency: &str, limit: i64) -> Result<V
 }
 
 /// A professional disagreement and the stage it has reached.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DisagreementView {
     /// Its id.
     pub id: i64,

@@ -54,7 +54,7 @@ fn opt_date(table: &'static str, row: &AnyRow, col: &str) -> Result<Option<Date>
 }
 
 /// A person named on a page: id and name.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Named<I> {
     /// Their id.
     pub id: I,

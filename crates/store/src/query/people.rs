@@ -12,7 +12,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 /// A person's identifying details.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PersonView {
     /// Who.
     pub id: PersonId,
@@ -26,7 +26,8 @@ pub struct PersonView {
     pub dob: DateOfBirth,
     /// Sex.
     pub sex: Sex,
-    /// NHS number.
+    /// NHS number: ten digits.
+    #[schema(pattern = "^[0-9]{10}$")]
     pub nhs_number: Option<String>,
     /// UPN.
     pub upn: Option<String>,
@@ -110,7 +111,7 @@ fn escape_like(s: &str) -> String {
 }
 
 /// Another name a person is known by.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AliasView {
     /// Given name.
     pub given_name: String,
@@ -119,7 +120,7 @@ pub struct AliasView {
 }
 
 /// An address held for a person.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AddressView {
     /// The record.
     pub id: AddressId,
@@ -136,7 +137,7 @@ pub struct AddressView {
 }
 
 /// A relationship seen from one person's record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RelationshipView {
     /// The record.
     pub id: RelationshipId,

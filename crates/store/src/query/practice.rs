@@ -91,7 +91,7 @@ pub async fn practice_history(store: &Store, child: PersonId) -> Result<Practice
 }
 
 /// A decision on whether the threshold (for a s47 enquiry or for proceedings) was met.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ThresholdDecisionView {
     /// The decision.
     pub id: i64,
@@ -141,7 +141,7 @@ pub async fn threshold_decisions(store: &Store, child: PersonId) -> Result<Vec<T
 }
 
 /// A concern about a child already known, recorded outside a referral.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConcernView {
     /// The concern.
     pub id: i64,

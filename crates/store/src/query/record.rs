@@ -16,7 +16,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 /// A stage in a case's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StageView {
     /// The case.
     pub case: CaseId,
@@ -31,7 +31,7 @@ pub struct StageView {
 }
 
 /// One allocation in a case's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AllocationView {
     /// The case.
     pub case: CaseId,
@@ -48,7 +48,7 @@ pub struct AllocationView {
 }
 
 /// A visit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VisitView {
     /// The visit.
     pub id: VisitId,
@@ -65,7 +65,7 @@ pub struct VisitView {
 }
 
 /// A case note.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoteView {
     /// The note.
     pub id: NoteId,
@@ -80,7 +80,7 @@ pub struct NoteView {
 }
 
 /// Everything on a child's record, each list in date order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ChildRecord {
     /// The child's details.
     pub person: PersonView,

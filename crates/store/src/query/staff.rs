@@ -11,7 +11,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 /// A team and its management line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TeamView {
     /// The team.
     pub id: TeamId,
@@ -62,7 +62,7 @@ pub async fn team(store: &Store, id: TeamId) -> Result<Option<TeamView>, StoreEr
 }
 
 /// A member of staff as the directory shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffView {
     /// Who.
     pub id: StaffId,
@@ -144,7 +144,7 @@ pub async fn absences(store: &Store, now: Timestamp) -> Result<Vec<(StaffId, Tim
 }
 
 /// Whether someone is marked away, and until when.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AbsenceView {
     /// Who.
     pub staff: Named<StaffId>,

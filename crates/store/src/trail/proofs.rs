@@ -65,7 +65,7 @@ pub enum ProofRefused {
 }
 
 /// An inclusion proof (RFC 6962 §2.1.1) for one entry, as `audit prove` prints it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InclusionProof {
     /// The entry's sequence number.
     pub seq: u64,
@@ -74,23 +74,27 @@ pub struct InclusionProof {
     /// The size of the tree the proof is for.
     pub tree_size: u64,
     /// The entry's leaf hash, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub leaf_hash: String,
     /// The root of that tree, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub root: String,
     /// The proof's hashes, hex, in order.
     pub hashes: Vec<String>,
 }
 
 /// A consistency proof (RFC 6962 §2.1.2) between two sizes of the log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConsistencyProof {
     /// The earlier size.
     pub old_size: u64,
     /// The later size.
     pub new_size: u64,
     /// The root at the earlier size, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub old_root: String,
     /// The root at the later size, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub new_root: String,
     /// The proof's hashes, hex, in order.
     pub hashes: Vec<String>,
@@ -170,15 +174,18 @@ pub async fn consistency_proof(store: &Store, old: u64, new: u64) -> Result<Cons
 }
 
 /// One entry as exported for an outside verifier: its canonical bytes in base64.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ExportedEntry {
     /// Sequence number (leaf index + 1).
     pub seq: i64,
     /// The canonical entry bytes, standard base64.
+    #[schema(content_encoding = "base64")]
     pub entry: String,
     /// The stored chain hash before it, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub prev_hash: String,
     /// The stored chain hash, hex.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub hash: String,
 }
 

@@ -1,5 +1,8 @@
 //! Cases: listing, allocation, visits, notes and closure.
 
+use super::doc::{
+    Conflict, Forbidden, Invalid, NotFound, RecordPath, Unauthenticated, Unavailable, UnsupportedMediaType,
+};
 use super::extract::{ApiQuery, Id};
 use super::{ApiJson, Created, written};
 use crate::error::ApiError;
@@ -14,6 +17,25 @@ use domain::ids::CaseId;
 use serde::Serialize;
 
 /// `GET /cases?worker=&team=&unallocated=&open=&child=&limit=`: the longest unseen first.
+#[utoipa::path(
+    get, path = "/cases", tag = "cases", operation_id = "listCases",
+    summary = "Cases: open before closed, the child seen longest ago first",
+    params(
+        ("worker" = Option<i64>, Query, description = "Only those allocated to this worker (a staff id).", minimum = 1),
+        ("team" = Option<i64>, Query, description = "Only this team's.", minimum = 1),
+        ("unallocated" = Option<bool>, Query, description = "Only open cases with no allocated worker. Default false."),
+        ("open" = Option<bool>, Query, description = "Only open cases. Default false."),
+        ("child" = Option<i64>, Query, description = "Only those about this child (a person id).", minimum = 1),
+        ("limit" = Option<i64>, Query, description = "At most this many; default 500.", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Cases", body = Vec<CaseView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -33,6 +55,18 @@ pub async fn list(
 }
 
 /// `GET /cases/{id}`.
+#[utoipa::path(
+    get, path = "/cases/{id}", tag = "cases", operation_id = "getCase",
+    summary = "One case",
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The case", body = CaseView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -45,6 +79,16 @@ pub async fn get(
 }
 
 /// `GET /my/caseload`: the caller's open cases.
+#[utoipa::path(
+    get, path = "/my/caseload", tag = "cases", operation_id = "getMyCaseload",
+    summary = "The caller's open cases, the child seen longest ago first",
+    responses(
+        (status = 200, description = "Open cases allocated to the caller", body = Vec<CaseView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn my_caseload(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -53,7 +97,7 @@ pub async fn my_caseload(
 }
 
 /// A case with the workers who could take it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AllocationCandidates {
     /// The case.
     pub case: CaseView,
@@ -62,6 +106,18 @@ pub struct AllocationCandidates {
 }
 
 /// `GET /cases/{id}/allocation-candidates`.
+#[utoipa::path(
+    get, path = "/cases/{id}/allocation-candidates", tag = "cases", operation_id = "getAllocationCandidates",
+    summary = "The case-holding workers of the case's team with their loads, lightest first",
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The case and its candidate workers", body = AllocationCandidates),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn candidates(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -77,6 +133,23 @@ pub(super) async fn case_after(state: &AppState, actor: &Actor, id: CaseId) -> R
 }
 
 /// `POST /cases/{id}/allocation`: allocates (or reallocates) the case to a worker.
+#[utoipa::path(
+    post, path = "/cases/{id}/allocation", tag = "cases", operation_id = "allocateCase",
+    summary = "Allocate (or reallocate) the case to a worker",
+    description = "Managers only. Allocating a worker at or over their caseload cap needs an `override_reason`.",
+    params(RecordPath),
+    request_body = AllocationInput,
+    responses(
+        (status = 200, description = "The case as it now stands", body = CaseView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn allocate(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -88,6 +161,23 @@ pub async fn allocate(
 }
 
 /// `POST /cases/{id}/visits`: records a visit to the child.
+#[utoipa::path(
+    post, path = "/cases/{id}/visits", tag = "cases", operation_id = "recordVisit",
+    summary = "Record a visit to the child",
+    description = "By the allocated worker or a manager.",
+    params(RecordPath),
+    request_body = VisitInput,
+    responses(
+        (status = 201, description = "The visit as recorded", body = VisitView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn record_visit(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -99,6 +189,22 @@ pub async fn record_visit(
 }
 
 /// `POST /cases/{id}/notes`: writes a case note.
+#[utoipa::path(
+    post, path = "/cases/{id}/notes", tag = "cases", operation_id = "addCaseNote",
+    summary = "Write a case note",
+    params(RecordPath),
+    request_body = NoteInput,
+    responses(
+        (status = 201, description = "The note as recorded", body = NoteView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn add_note(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -110,6 +216,23 @@ pub async fn add_note(
 }
 
 /// `POST /cases/{id}/closure`: closes the case with a reason.
+#[utoipa::path(
+    post, path = "/cases/{id}/closure", tag = "cases", operation_id = "closeCase",
+    summary = "Close the case, with the reason",
+    description = "Managers only. A closed case cannot be closed again (409).",
+    params(RecordPath),
+    request_body = CloseInput,
+    responses(
+        (status = 200, description = "The closed case", body = CaseView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn close(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,

@@ -1,12 +1,13 @@
 //! The JSON API under `/api/v1`. Errors are RFC 9457 problem details naming the field.
 //!
 //! [`ROUTES`] is the one list of what the API serves: the router is built from it, and
-//! the tests check it against the OpenAPI document (`crates/web/openapi.json`, served at
-//! `/api/v1/openapi.json`) in both directions.
+//! the tests check it against the OpenAPI document ([`doc::ApiDoc`], derived from the
+//! handlers' annotations and served at `/api/v1/openapi.json`) in both directions.
 
 mod audit;
 mod caseloads;
 mod cases;
+pub mod doc;
 mod duplicates;
 mod escalations;
 mod extract;
@@ -32,9 +33,6 @@ use domain::FieldError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// The OpenAPI 3.1 document describing this API, written by hand and compiled in.
-pub const OPENAPI: &str = include_str!("../../openapi.json");
-
 /// Defines [`ROUTES`] and the router from one table, so they cannot disagree.
 macro_rules! api_routes {
     ($($method:ident $path:literal => $handler:expr,)*) => {
@@ -50,7 +48,7 @@ macro_rules! api_routes {
 api_routes! {
     POST "/auth/token" => tokens::issue,
     GET "/me" => tokens::me,
-    GET "/openapi.json" => openapi,
+    GET "/openapi.json" => doc::serve,
     GET "/people" => people::search,
     POST "/people" => people::register,
     POST "/people/match" => people::find_matches,
@@ -143,10 +141,6 @@ pub const PUBLIC_ROUTES: &[(&str, &str)] = &[("POST", "/auth/token"), ("GET", "/
 /// details too, not empty or plain-text replies.
 pub fn routes() -> Router<AppState> {
     table().method_not_allowed_fallback(method_not_allowed).fallback(no_such_route)
-}
-
-async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }
 
 /// The answer for a path under `/api/v1` that names no route.

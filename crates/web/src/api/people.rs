@@ -1,5 +1,8 @@
 //! People: finding, registering and recording what is known about them.
 
+use super::doc::{
+    Conflict, Forbidden, Invalid, NotFound, RecordPath, Unauthenticated, Unavailable, UnsupportedMediaType,
+};
 use super::extract::{ApiQuery, Id};
 use super::{ApiJson, Created, gone, written};
 use crate::error::ApiError;
@@ -15,6 +18,21 @@ use domain::person::{AddressInput, Name, PersonInput};
 
 /// `GET /people?q=`: people whose name starts with the words given, or with that NHS
 /// number. The search, and who it found, goes on the trail.
+#[utoipa::path(
+    get, path = "/people", tag = "people", operation_id = "searchPeople",
+    summary = "Find people by name (or alias) or NHS number",
+    description = "Practice staff only. One word matches the start of a given or family name; several words match the first against the given name and the last against the family name. A 10-digit number also matches the NHS number. At most 50 results. Each search is an entry on the audit trail (people.search: the text and the people found).",
+    params(
+        ("q" = String, Query, description = "Name words or an NHS number.", min_length = 1),
+    ),
+    responses(
+        (status = 200, description = "Matching people", body = Vec<PersonView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn search(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -37,6 +55,20 @@ pub async fn search(
 /// `POST /people/match`: the people already recorded who may be the person described,
 /// most likely first, each with the evidence and the probability. The fields asked
 /// about, and who was offered, go on the trail.
+#[utoipa::path(
+    post, path = "/people/match", tag = "people", operation_id = "matchPeople",
+    summary = "Who might this be? People already recorded who may be the person described",
+    description = "Practice staff only (partner agencies are never shown anyone else's record). Give whatever is known; a name or an NHS number is needed. Dates may be 2011-03-04, 4/3/2011 (day first) or 20110304. Up to 5 people with a probability of at least 0.05, most likely first, each with the evidence field by field (level reached, log2 Bayes factor) from the label-free Fellegi–Sunter model of the matching engine. Each look-up is an entry on the audit trail (people.search: the fields given and the people offered).",
+    request_body = commands::matching::MatchInput,
+    responses(
+        (status = 200, description = "Possible matches", body = Vec<commands::matching::PersonMatch>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn find_matches(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -54,6 +86,20 @@ pub async fn find_matches(
 }
 
 /// `POST /people`: registers a person.
+#[utoipa::path(
+    post, path = "/people", tag = "people", operation_id = "registerPerson",
+    summary = "Register a person",
+    request_body = PersonInput,
+    responses(
+        (status = 201, description = "The person as recorded", body = PersonView, headers(("Location" = String, description = "The new record's address"))),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn register(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -65,6 +111,19 @@ pub async fn register(
 }
 
 /// `GET /people/{id}`: the whole record. Reading it goes on the trail.
+#[utoipa::path(
+    get, path = "/people/{id}", tag = "people", operation_id = "getChildRecord",
+    summary = "A person's whole record",
+    description = "Identifying details, other names, addresses, relationships, referrals, cases, stages, allocations, visits and notes, each in date order. Practice staff only. Each read is an entry on the audit trail (person.view: who, when, from which address and client).",
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The record", body = ChildRecord),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn record(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -78,6 +137,19 @@ pub async fn record(
 
 /// `GET /people/{id}/access`: who has viewed, found and changed the record, newest
 /// first (managers and auditors). Looking goes on the trail too.
+#[utoipa::path(
+    get, path = "/people/{id}/access", tag = "people", operation_id = "getRecordAccess",
+    summary = "Who has viewed, found and changed a person's record",
+    description = "Managers and auditors. Every entry of the audit trail about the person, their cases and the referrals naming them, and every search that listed them, newest first (at most 2000): when, who (name and role), what, and for reads where from. Looking is itself an entry on the trail (person.view_access).",
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The person's name and the entries", body = commands::reads::RecordAccess),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn access(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -96,6 +168,22 @@ async fn record_after(state: &AppState, actor: &Actor, id: PersonId) -> Result<C
 }
 
 /// `POST /people/{id}/aliases`: another name the person is known by.
+#[utoipa::path(
+    post, path = "/people/{id}/aliases", tag = "people", operation_id = "addAlias",
+    summary = "Record another name the person is known by",
+    params(RecordPath),
+    request_body = AliasInput,
+    responses(
+        (status = 201, description = "The name as recorded", body = AliasView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn add_alias(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -115,6 +203,22 @@ pub async fn add_alias(
 }
 
 /// `POST /people/{id}/addresses`: an address the person lives or lived at.
+#[utoipa::path(
+    post, path = "/people/{id}/addresses", tag = "people", operation_id = "addAddress",
+    summary = "Record an address the person lives or lived at",
+    params(RecordPath),
+    request_body = AddressInput,
+    responses(
+        (status = 201, description = "The address as recorded", body = AddressView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn add_address(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -128,6 +232,22 @@ pub async fn add_address(
 }
 
 /// `POST /people/{id}/relationships`: how the person is related to another.
+#[utoipa::path(
+    post, path = "/people/{id}/relationships", tag = "people", operation_id = "addRelationship",
+    summary = "Record that this person is `kind` of another (e.g. parent of)",
+    params(RecordPath),
+    request_body = RelationshipInput,
+    responses(
+        (status = 201, description = "The relationship as seen from this person's record", body = RelationshipView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn add_relationship(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,

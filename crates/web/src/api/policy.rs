@@ -1,6 +1,7 @@
 //! The escalation policy (every number in the escalation rules, as data) and the
 //! absences that steer routing around people who are away.
 
+use super::doc::{Forbidden, Invalid, NotFound, RecordPath, Unauthenticated, Unavailable, UnsupportedMediaType};
 use super::extract::Id;
 use super::{ApiJson, invalid_json, written};
 use crate::error::ApiError;
@@ -16,7 +17,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// A version of the policy.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PolicyVersion {
     /// Its version: 0 for the built-in default, then 1, 2, … as it is changed.
     pub version: i64,
@@ -25,6 +26,17 @@ pub struct PolicyVersion {
 }
 
 /// `GET /policy`: the policy in force.
+#[utoipa::path(
+    get, path = "/policy", tag = "escalations", operation_id = "getPolicy",
+    summary = "The escalation policy in force",
+    description = "Everyone but partner-agency users. Every timescale, level and threshold the escalation rules use, as data.",
+    responses(
+        (status = 200, description = "The policy and its version", body = PolicyVersion),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn get(State(state): State<AppState>, ApiUser(actor): ApiUser) -> Result<Json<PolicyVersion>, ApiError> {
     let (version, policy) = state.svc.policy(&actor).await?;
     Ok(Json(PolicyVersion { version, policy: Policy::clone(&policy) }))
@@ -32,6 +44,20 @@ pub async fn get(State(state): State<AppState>, ApiUser(actor): ApiUser) -> Resu
 
 /// `PUT /policy`: a new version of the policy (administrators). The body is read as a
 /// policy file is: what it leaves out takes the default.
+#[utoipa::path(
+    put, path = "/policy", tag = "escalations", operation_id = "setPolicy",
+    summary = "Replace the escalation policy with a new version",
+    description = "Administrators only. The body is a policy file: what it leaves out takes the built-in default (not the current version), and a trigger given replaces that trigger's settings as a whole. A bad value is 422 naming it, e.g. `triggers.child_not_seen.resolve_within`. Timers already running keep their times; everything from now on follows the new version. The change is on the audit trail.",
+    request_body = Policy,
+    responses(
+        (status = 200, description = "The new version, defaults filled in", body = PolicyVersion),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn set(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -74,6 +100,22 @@ fn read_policy(body: Value) -> Result<Policy, ApiError> {
 }
 
 /// `PUT /staff/{id}/absence`: marks someone away until a time, or back now.
+#[utoipa::path(
+    put, path = "/staff/{id}/absence", tag = "staff", operation_id = "setAbsence",
+    summary = "Mark someone away until a time, or back now",
+    description = "Anyone for themselves; managers and administrators for anyone. While someone is away, escalations that would go to them go to their deputy if available, else one level up. `until` null (or left out) means back now.",
+    params(RecordPath),
+    request_body = AbsenceInput,
+    responses(
+        (status = 200, description = "The absence as recorded", body = AbsenceView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn set_absence(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,

@@ -1,5 +1,8 @@
 //! Referrals: recording them, listing them and the front-door decision.
 
+use super::doc::{
+    Conflict, Forbidden, Invalid, NotFound, RecordPath, Unauthenticated, Unavailable, UnsupportedMediaType,
+};
 use super::extract::{ApiQuery, Id};
 use super::{ApiJson, Created};
 use crate::error::ApiError;
@@ -12,6 +15,24 @@ use domain::ids::{CaseId, ReferralId};
 use serde::Serialize;
 
 /// `GET /referrals?team=&undecided=&child=&limit=`: newest first; a partner sees their own.
+#[utoipa::path(
+    get, path = "/referrals", tag = "referrals", operation_id = "listReferrals",
+    summary = "Referrals, newest first",
+    description = "A partner-agency user sees only the referrals they made (the `child` filter does not apply to them).",
+    params(
+        ("team" = Option<i64>, Query, description = "Only this team's.", minimum = 1),
+        ("undecided" = Option<bool>, Query, description = "Only referrals not yet decided. Default false."),
+        ("child" = Option<i64>, Query, description = "Only those about this child (a person id).", minimum = 1),
+        ("limit" = Option<i64>, Query, description = "At most this many; default 100.", minimum = 1, maximum = 1000),
+    ),
+    responses(
+        (status = 200, description = "Referrals", body = Vec<ReferralView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -30,6 +51,21 @@ pub async fn list(
 }
 
 /// `POST /referrals`: records a referral, registering any new children named in it.
+#[utoipa::path(
+    post, path = "/referrals", tag = "referrals", operation_id = "createReferral",
+    summary = "Record a referral",
+    description = "Children are named by `person_id` when already recorded, or by their details (registered with the referral). A decision is due within one working day.",
+    request_body = ReferralInput,
+    responses(
+        (status = 201, description = "The referral as recorded", body = ReferralView, headers(("Location" = String, description = "The new record's address"))),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -41,6 +77,19 @@ pub async fn create(
 }
 
 /// `GET /referrals/{id}`.
+#[utoipa::path(
+    get, path = "/referrals/{id}", tag = "referrals", operation_id = "getReferral",
+    summary = "One referral with its decision",
+    description = "A partner-agency user gets 404 for a referral they did not make.",
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The referral", body = ReferralView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -56,7 +105,7 @@ pub async fn get(
 }
 
 /// What a decision did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DecisionMade {
     /// The referral with its decision.
     pub referral: ReferralView,
@@ -67,6 +116,23 @@ pub struct DecisionMade {
 }
 
 /// `POST /referrals/{id}/decision`: the front-door decision.
+#[utoipa::path(
+    post, path = "/referrals/{id}/decision", tag = "referrals", operation_id = "decideReferral",
+    summary = "Make the front-door decision",
+    description = "Managers only. `assessment` and `strategy_discussion` open a case for each child without an open case, and link the referral to open ones. A decided referral cannot be decided again (409).",
+    params(RecordPath),
+    request_body = DecisionInput,
+    responses(
+        (status = 200, description = "The decided referral and the cases it opened or joined", body = DecisionMade),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn decide(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,

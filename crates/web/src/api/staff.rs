@@ -1,5 +1,8 @@
 //! Staff accounts and teams.
 
+use super::doc::{
+    Conflict, Forbidden, Invalid, NotFound, RecordPath, Unauthenticated, Unavailable, UnsupportedMediaType,
+};
 use super::extract::{ApiQuery, Id};
 use super::{ApiJson, Created};
 use crate::error::ApiError;
@@ -13,6 +16,18 @@ use domain::ids::{StaffId, TeamId};
 use domain::staff::Role;
 
 /// `GET /staff?team=`: the directory, optionally one team's.
+#[utoipa::path(
+    get, path = "/staff", tag = "staff", operation_id = "listStaff",
+    summary = "The staff directory, by name",
+    params(("team" = Option<i64>, Query, description = "Only this team's.", minimum = 1)),
+    responses(
+        (status = 200, description = "Staff", body = Vec<StaffView>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -25,6 +40,21 @@ pub async fn list(
 }
 
 /// `POST /staff`: gives a member of staff an account.
+#[utoipa::path(
+    post, path = "/staff", tag = "staff", operation_id = "addStaff",
+    summary = "Give a member of staff an account",
+    description = "Administrators only. A taken login is 409.",
+    request_body = StaffInput,
+    responses(
+        (status = 201, description = "The new account", body = StaffView, headers(("Location" = String, description = "The new record's address"))),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -36,6 +66,22 @@ pub async fn create(
 }
 
 /// `PUT /staff/{id}/qualification`: records when a social worker qualified.
+#[utoipa::path(
+    put, path = "/staff/{id}/qualification", tag = "staff", operation_id = "setQualification",
+    summary = "Record when a social worker qualified (administrators)",
+    description = "In their first year after qualifying a worker's cap is the policy's `newly_qualified_cap_factor` (default 0.8) of the usual one, and a child protection case needs a manager's reason.",
+    params(RecordPath),
+    request_body = commands::staff::QualificationInput,
+    responses(
+        (status = 200, description = "The member of staff", body = StaffView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn set_qualification(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -47,13 +93,30 @@ pub async fn set_qualification(
 }
 
 /// What a bulk reallocation moved.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Moved {
     /// The cases moved, oldest first.
     pub moved: Vec<domain::ids::CaseId>,
 }
 
 /// `POST /staff/{id}/reallocation`: moves every open case the worker holds.
+#[utoipa::path(
+    post, path = "/staff/{id}/reallocation", tag = "cases", operation_id = "reallocateAll",
+    summary = "Move every open case a worker holds (managers)",
+    description = "For a worker who is leaving or away for long. Each case goes to `to`, or (left out) to whoever in the team has most room under their own cap at that moment, with the same checks as a single allocation; a move that would take someone over their cap (or give a newly qualified worker a child protection case) needs `override_reason`. All move or none do; one entry on the trail, and every child's record shows the move.",
+    params(RecordPath),
+    request_body = commands::cases::ReallocationInput,
+    responses(
+        (status = 200, description = "The cases moved", body = Moved),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn reallocate(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -64,6 +127,18 @@ pub async fn reallocate(
 }
 
 /// `GET /staff/{id}`.
+#[utoipa::path(
+    get, path = "/staff/{id}", tag = "staff", operation_id = "getStaff",
+    summary = "One member of staff (anyone may read their own entry)",
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The member of staff", body = StaffView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn get(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -74,6 +149,16 @@ pub async fn get(
 
 /// `GET /teams`: every team. Partner users address referrals to a team and need
 /// nothing else about it, so they get each team's management line left empty.
+#[utoipa::path(
+    get, path = "/teams", tag = "staff", operation_id = "listTeams",
+    summary = "Every team, by name",
+    description = "Anyone signed in. Partner-agency users see each team's id and name only: the management line is null for them.",
+    responses(
+        (status = 200, description = "Teams", body = Vec<TeamView>),
+        (status = 401, response = Unauthenticated),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn teams(State(state): State<AppState>, ApiUser(actor): ApiUser) -> Result<Json<Vec<TeamView>>, ApiError> {
     let mut teams = state.svc.teams(&actor).await?;
     if actor.role == Role::Partner {
@@ -87,6 +172,21 @@ pub async fn teams(State(state): State<AppState>, ApiUser(actor): ApiUser) -> Re
 }
 
 /// `POST /teams`: creates a team.
+#[utoipa::path(
+    post, path = "/teams", tag = "staff", operation_id = "createTeam",
+    summary = "Create a team",
+    description = "Administrators only. A taken name is 409.",
+    request_body = TeamInput,
+    responses(
+        (status = 201, description = "The new team", body = TeamView, headers(("Location" = String, description = "The new record's address"))),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn create_team(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -98,6 +198,18 @@ pub async fn create_team(
 }
 
 /// `GET /teams/{id}`.
+#[utoipa::path(
+    get, path = "/teams/{id}", tag = "staff", operation_id = "getTeam",
+    summary = "One team and its management line",
+    params(RecordPath),
+    responses(
+        (status = 200, description = "The team", body = TeamView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn team(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -107,6 +219,23 @@ pub async fn team(
 }
 
 /// `PUT /teams/{id}/leadership`: who manages the team at each level of escalation.
+#[utoipa::path(
+    put, path = "/teams/{id}/leadership", tag = "staff", operation_id = "setTeamLeadership",
+    summary = "Set who manages the team at each level of escalation",
+    description = "Administrators only. Replaces the whole management line: a level left out is left empty. Each level needs a manager of at least that level.",
+    params(RecordPath),
+    request_body = LeadershipInput,
+    responses(
+        (status = 200, description = "The team as it now stands", body = TeamView),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn set_leadership(
     State(state): State<AppState>,
     ApiUser(actor): ApiUser,

@@ -1,6 +1,7 @@
 //! Bearer tokens for API clients, and who the caller is.
 
 use super::ApiJson;
+use super::doc::{Invalid, Unauthenticated, Unavailable, UnsupportedMediaType};
 use crate::error::{ApiError, Problem};
 use crate::{ApiUser, AppState};
 use axum::Json;
@@ -17,7 +18,7 @@ use serde::{Deserialize, Serialize};
 const DEFAULT_TOKEN_NAME: &str = "api";
 
 /// A request for a token: the person's own login and password.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct TokenRequest {
     /// Sign-in name.
     #[serde(default)]
@@ -31,7 +32,7 @@ pub struct TokenRequest {
 }
 
 /// A new token, shown once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {
     /// The bearer token to send as `Authorization: Bearer …`.
     pub token: String,
@@ -40,6 +41,20 @@ pub struct IssuedToken {
 }
 
 /// `POST /auth/token`: checks the login and password, then issues a bearer token.
+#[utoipa::path(
+    post, path = "/auth/token", tag = "auth", operation_id = "issueToken",
+    summary = "Exchange a login and password for a bearer token",
+    description = "The token is shown once; only its hash is kept. A wrong login or password is 401 without saying which was wrong. Signing in and issuing the token are both recorded on the audit trail.",
+    security(),
+    request_body = TokenRequest,
+    responses(
+        (status = 201, description = "The new token", body = IssuedToken),
+        (status = 401, response = Unauthenticated),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn issue(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<TokenRequest>,
@@ -73,6 +88,15 @@ pub async fn issue(
 }
 
 /// `GET /me`: the caller's own staff entry.
+#[utoipa::path(
+    get, path = "/me", tag = "auth", operation_id = "getMe",
+    summary = "The caller's own staff entry",
+    responses(
+        (status = 200, description = "The caller", body = StaffView),
+        (status = 401, response = Unauthenticated),
+        (status = 503, response = Unavailable),
+    ),
+)]
 pub async fn me(State(state): State<AppState>, ApiUser(actor): ApiUser) -> Result<Json<StaffView>, ApiError> {
     Ok(Json(state.svc.staff_member(&actor, actor.staff).await?))
 }

@@ -3,13 +3,15 @@
 //!
 //! Every reply goes through [`Api::call`], which finds the operation the document
 //! declares for the path and method, insists the status is one it declares, and
-//! validates the body (and declared headers) against it. So every test keeps the
-//! document honest, not only the ones about the document.
+//! validates the body (and declared headers) against it; a request that succeeded must
+//! also have used only declared query parameters and a body its schema accepts. So every
+//! test keeps the document honest, not only the ones about the document.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use crate::support::{Reply, TestApp};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 /// The OpenAPI document, parsed.
 pub struct Doc(pub Value);
@@ -17,7 +19,7 @@ pub struct Doc(pub Value);
 impl Doc {
     /// The document the API serves.
     pub fn load() -> Doc {
-        Doc(serde_json::from_str(web::api::OPENAPI).expect("openapi.json is JSON"))
+        Doc(serde_json::from_str(web::api::doc::document()).expect("the document is JSON"))
     }
 
     /// The path template (`/people/{id}`) matching a concrete path under `/api/v1`,
@@ -64,24 +66,44 @@ impl Doc {
         self.0["paths"].get(template)?.get(method.to_ascii_lowercase())
     }
 
-    /// A validator for `schema`, resolving `$ref`s into this document's components.
+    /// The names of the query parameters an operation declares.
+    pub fn query_parameters(&self, op: &Value) -> BTreeSet<String> {
+        op["parameters"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .map(|p| self.resolve(p))
+                    .filter(|p| p["in"] == "query")
+                    .map(|p| p["name"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A validator for `schema`, resolving `$ref`s into this document's components as
+    /// the document states them.
     pub fn validator(&self, schema: &Value) -> jsonschema::Validator {
-        let mut root = schema.clone();
-        if let Some(o) = root.as_object_mut() {
-            o.insert("components".into(), self.0["components"].clone());
-        } else {
-            root = json!({ "allOf": [schema], "components": self.0["components"] });
+        compile(schema, &self.0["components"])
+    }
+
+    /// A validator for a reply: as [`Doc::validator`], but every object the document
+    /// describes is closed, so a reply carrying a field the document does not name (a
+    /// renamed or stray field) fails rather than passing as an extra.
+    pub fn reply_validator(&self, schema: &Value) -> jsonschema::Validator {
+        let mut components = self.0["components"].clone();
+        let in_all_of = all_of_targets(&self.0["components"]["schemas"]);
+        for (name, schema) in components["schemas"].as_object_mut().unwrap() {
+            close(schema, !in_all_of.contains(name));
         }
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .should_validate_formats(true)
-            .build(&root)
-            .unwrap_or_else(|e| panic!("schema does not compile: {e}\n{schema}"))
+        let mut schema = schema.clone();
+        close(&mut schema, true);
+        compile(&schema, &components)
     }
 
     /// Checks a reply against the document: declared status, media type, headers and
-    /// body schema. Panics with the reason when it does not match.
-    pub fn check(&self, method: &Method, path: &str, reply: &Reply) {
+    /// body schema; and, when it succeeded, that the request used only what the document
+    /// declares. Panics with the reason when it does not match.
+    pub fn check(&self, method: &Method, path: &str, body: Option<&Value>, reply: &Reply) {
         let template = self.template_for(path).unwrap_or_else(|| panic!("{path} is not in the document"));
         let op = self
             .operation(method.as_str(), &template)
@@ -93,6 +115,9 @@ impl Doc {
                 reply.body
             )
         });
+        if reply.status.is_success() {
+            self.check_request(method, path, op, body);
+        }
         let declared = self.resolve(declared);
         if let Some(headers) = declared.get("headers").and_then(Value::as_object) {
             for name in headers.keys() {
@@ -112,9 +137,13 @@ impl Doc {
             panic!("{method} {path} {status}: content type {content_type:?} is not declared ({:?})", content.keys())
         })["schema"]
             .clone();
-        let body: Value = serde_json::from_str(&reply.body)
-            .unwrap_or_else(|e| panic!("{method} {path} {status}: body is not JSON ({e}): {}", reply.body));
-        let validator = self.validator(&media_schema);
+        let body: Value = if media == "text/plain" {
+            Value::String(reply.body.clone())
+        } else {
+            serde_json::from_str(&reply.body)
+                .unwrap_or_else(|e| panic!("{method} {path} {status}: body is not JSON ({e}): {}", reply.body))
+        };
+        let validator = self.reply_validator(&media_schema);
         let errors: Vec<String> =
             validator.iter_errors(&body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
         assert!(
@@ -122,6 +151,91 @@ impl Doc {
             "{method} {path} {status}: the body does not match the document:\n{}\n{body:#}",
             errors.join("\n")
         );
+    }
+
+    /// A request that was accepted named only declared query parameters and sent a body
+    /// its operation's schema accepts.
+    fn check_request(&self, method: &Method, path: &str, op: &Value, body: Option<&Value>) {
+        let declared = self.query_parameters(op);
+        if let Some((_, query)) = path.split_once('?') {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+            for (name, _) in pairs {
+                assert!(
+                    declared.contains(&name),
+                    "{method} {path}: query parameter {name} was accepted but is not declared ({declared:?})"
+                );
+            }
+        }
+        let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+        if let (Some(body), false) = (body, schema.is_null()) {
+            let errors: Vec<String> =
+                self.validator(schema).iter_errors(body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+            assert!(
+                errors.is_empty(),
+                "{method} {path}: the body was accepted but the document's schema refuses it:\n{}\n{body:#}",
+                errors.join("\n")
+            );
+        }
+    }
+}
+
+/// Compiles `schema` with `components` beside it, for its `#/components/...` references.
+fn compile(schema: &Value, components: &Value) -> jsonschema::Validator {
+    let mut root = schema.clone();
+    if let Some(o) = root.as_object_mut() {
+        o.insert("components".into(), components.clone());
+    } else {
+        root = json!({ "allOf": [schema], "components": components });
+    }
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("schema does not compile: {e}\n{schema}"))
+}
+
+/// The component schemas some `allOf` builds on: closing one of those at its top would
+/// refuse the fields the other parts add.
+fn all_of_targets(schemas: &Value) -> BTreeSet<String> {
+    fn walk(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(parts) = o.get("allOf").and_then(Value::as_array) {
+                    for r in parts.iter().filter_map(|p| p.get("$ref")).filter_map(Value::as_str) {
+                        out.insert(r.rsplit('/').next().unwrap().to_string());
+                    }
+                }
+                o.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(schemas, &mut out);
+    out
+}
+
+/// Closes every object schema within `v` (`unevaluatedProperties: false`, which sees
+/// through `allOf` and `$ref`) unless it says what else it allows; `top` is false for a
+/// schema that is one part of an `allOf`, which its whole closes instead.
+fn close(v: &mut Value, top: bool) {
+    match v {
+        Value::Object(o) => {
+            let object = o.contains_key("properties") || o.contains_key("allOf");
+            if top && object && !o.contains_key("additionalProperties") {
+                o.insert("unevaluatedProperties".into(), Value::Bool(false));
+            }
+            for (key, x) in o.iter_mut() {
+                match (key.as_str(), x) {
+                    ("allOf", Value::Array(parts)) => parts.iter_mut().for_each(|p| close(p, false)),
+                    ("properties", Value::Object(props)) => props.values_mut().for_each(|p| close(p, true)),
+                    (_, x) => close(x, true),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| close(x, true)),
+        _ => {}
     }
 }
 
@@ -141,8 +255,8 @@ impl<'a> Api<'a> {
 
     /// Sends a request and checks the reply against the document.
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
-        let reply = self.app.api(method.clone(), path, token, body).await;
-        self.doc.check(&method, path, &reply);
+        let reply = self.app.api(method.clone(), path, token, body.clone()).await;
+        self.doc.check(&method, path, body.as_ref(), &reply);
         reply
     }
 
@@ -210,6 +324,11 @@ impl<'a> Api<'a> {
         assert_eq!(self.app.audit_len().await, before, "{method} {path}: a refused request wrote to the audit trail");
         p
     }
+}
+
+/// Sends a request as [`TestApp::api`] does, and checks the reply against the document.
+pub async fn checked(app: &TestApp, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    Api::new(app).call(method, path, token, body).await
 }
 
 /// Asserts `n` entries were appended after entry `seq` (whose hash was `hash`), the first
